@@ -1,0 +1,29 @@
+"""The IPVS sysctls that change decisions (behaviour reference §8)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Sysctl"]
+
+
+@dataclass(slots=True)
+class Sysctl:
+    expire_nodest_conn: int = 0
+    expire_quiescent_template: int = 0
+    conn_reuse_mode: int = 1
+    sloppy_tcp: int = 0
+    sloppy_sctp: int = 0
+    # 0 off, 1 auto (off here: no memory pressure signal), 2 auto and active, 3 always on.
+    secure_tcp: int = 0
+    cache_bypass: int = 0
+    run_estimation: int = 1
+    lblc_expiration: int = 24 * 60 * 60
+    lblcr_expiration: int = 24 * 60 * 60
+    sync_threshold: tuple[int, int] = (3, 50)
+    sync_persist_mode: int = 0
+    sync_version: int = 1
+
+    @property
+    def secure_tcp_active(self) -> bool:
+        return self.secure_tcp >= 2

@@ -1,0 +1,1 @@
+"""IPVS connection synchronisation: message codec (pure) and, later, transport."""
