@@ -170,3 +170,58 @@ def test_reference_examples() -> None:
     lab.add("W10", 10)
     lab.add("W1", 1)
     assert lab.pick() == "W10"
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    loads=st.lists(
+        st.tuples(st.integers(1, 9), st.integers(0, 5), st.integers(0, 50)), min_size=1, max_size=10
+    )
+)
+def test_lc_and_wlc_never_pick_a_busier_dest(loads: list[tuple[int, int, int]]) -> None:
+    for sched in ("lc", "wlc"):
+        lab = Lab(sched)
+        for i, (w, a, n) in enumerate(loads):
+            d = lab.add(f"d{i}", w, addr=f"10.4.0.{i + 1}")
+            d.activeconns, d.inactconns = a, n
+            assert d.load_listener is not None
+            d.load_listener.load_changed(d)
+        s = lab.svc.sched
+        assert s is not None
+        got = s.schedule(0, 0, 0, 0.0)
+        assert got is not None
+        for d in lab.svc.dests:
+            if sched == "lc":
+                assert oh(got) <= oh(d)
+            else:
+                assert oh(got) * d.weight <= oh(d) * got.weight
+
+
+def test_nq_fo_ovf_examples() -> None:
+    lab = Lab("nq")
+    a = lab.add("A", 1)
+    b = lab.add("B", 5)  # list: B, A
+    b.activeconns, a.activeconns = 2, 0
+    for d in (a, b):
+        d.load_listener.load_changed(d)  # type: ignore[union-attr]
+    assert lab.pick() == "A"  # the first idle dest, whatever the weights
+    a.activeconns = 1
+    a.load_listener.load_changed(a)  # type: ignore[union-attr]
+    assert lab.pick() == "B"  # (2+1)/5 < (1+1)/1
+    lab = Lab("fo")
+    lab.add("A", 3)
+    lab.add("B", 3)  # list: B, A
+    lab.add("C", 1)
+    assert lab.pick() == "B"  # highest weight, first in list
+    lab.edit("B", weight=0)
+    assert lab.pick() == "A"
+    lab = Lab("ovf")
+    a = lab.add("A", 2)
+    b = lab.add("B", 3)  # list: B, A
+    assert lab.pick() == "B"
+    b.activeconns = 3
+    b.load_listener.load_changed(b)  # type: ignore[union-attr]
+    assert lab.pick() == "B"  # active == weight is still eligible
+    b.activeconns = 4
+    b.load_listener.load_changed(b)  # type: ignore[union-attr]
+    assert lab.pick() == "A"
