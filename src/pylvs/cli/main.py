@@ -22,6 +22,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="walk through the guide's NAT table")
     demo.add_argument("--once", action="store_true", help="run the walk-through and exit")
     demo.set_defaults(func=_demo)
+    from pylvs.cli import run
+
+    run.add_parser(sub)
     return parser
 
 

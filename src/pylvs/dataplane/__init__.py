@@ -1,0 +1,1 @@
+"""Data planes: the only code that moves packets (design: Data planes)."""

@@ -1,0 +1,55 @@
+"""The one interface every data plane implements.
+
+A plane receives every op the core applied (``on_op``) and the entries the
+core expired (``on_expired``); it never decides policy — scheduling,
+persistence and counting are the core's. ``status`` feeds ``pylvs status``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from pylvs.core.conn import Conn
+from pylvs.core.ipvs import Ipvs
+from pylvs.core.ops import Op
+
+__all__ = ["Capabilities", "DataPlane"]
+
+
+class Capabilities:
+    """What a plane can forward: method names as ipvsadm prints them."""
+
+    def __init__(self, methods: Sequence[str], protocols: Sequence[str]) -> None:
+        self.methods = tuple(methods)
+        self.protocols = tuple(protocols)
+
+    def as_dict(self) -> dict[str, list[str]]:
+        return {"methods": list(self.methods), "protocols": list(self.protocols)}
+
+
+class DataPlane(ABC):
+    name: str = "?"
+    #: Why this plane was chosen (shown at start and by ``pylvs status``).
+    reason: str = ""
+
+    @abstractmethod
+    def capabilities(self) -> Capabilities: ...
+
+    async def start(self, ipvs: Ipvs, clock: Callable[[], float]) -> None:
+        """Bring the plane up for the table as it is now."""
+        self.ipvs = ipvs
+        self.clock = clock
+
+    def on_op(self, op: Op) -> None:
+        """An op the core has just applied."""
+
+    def on_expired(self, conns: Sequence[Conn]) -> None:
+        """Entries the core has just expired."""
+
+    async def stop(self) -> None:
+        """Stop forwarding; release what the plane holds."""
+
+    def status(self) -> dict[str, Any]:
+        return {"dataplane": self.name, "reason": self.reason, **self.capabilities().as_dict()}

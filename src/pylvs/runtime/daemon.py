@@ -1,0 +1,120 @@
+"""``pylvs run``: the director daemon.
+
+Holds the core (the one source of truth), runs a data plane, serves the
+control socket, drives the core's timers from the monotonic clock, loads
+rules at start and saves them at stop. Everything runs on one asyncio loop,
+so requests and packets never interleave inside a core call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from random import SystemRandom
+from typing import Any
+
+from pylvs import __version__
+from pylvs.api.protocol import Dispatcher
+from pylvs.core.ipvs import Ipvs
+from pylvs.dataplane.base import DataPlane
+from pylvs.runtime.control import ControlServer
+from pylvs.runtime.planes import select_plane
+from pylvs.runtime.rules import load_rules, save_rules
+
+__all__ = ["Daemon", "DaemonOptions"]
+
+log = logging.getLogger("pylvs")
+# The core's own messages (no destination, port zero, ...) log as the kernel's do.
+kernel_log = logging.getLogger("pylvs.ipvs")
+
+TICK = 1.0
+
+
+@dataclass
+class DaemonOptions:
+    socket_path: str
+    dataplane: str = "auto"
+    restore: str | None = None
+    save_on_exit: str | None = None
+    extra_status: dict[str, Any] = field(default_factory=dict)
+
+
+class Daemon:
+    def __init__(self, options: DaemonOptions, clock: Callable[[], float] = time.monotonic) -> None:
+        self.options = options
+        self.clock = clock
+        self.ipvs = Ipvs(SystemRandom(), log=kernel_log.error)
+        self.plane: DataPlane | None = None
+        self.control: ControlServer | None = None
+        self.started = 0.0
+        self._stop = asyncio.Event()
+
+    def status(self) -> dict[str, Any]:
+        plane = self.plane.status() if self.plane else {}
+        return {
+            "pylvs": __version__,
+            "pid": os.getpid(),
+            "uptime": round(self.clock() - self.started, 3),
+            "services": len(self.ipvs.table),
+            "connections": len(self.ipvs.conns),
+            **plane,
+            **self.options.extra_status,
+        }
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> int:
+        opts = self.options
+        self.started = self.clock()
+        plane = select_plane(opts.dataplane)
+        self.plane = plane
+        self.ipvs.listeners.append(plane.on_op)
+        if opts.restore:
+            load_rules(self.ipvs, opts.restore, self.clock())
+        await plane.start(self.ipvs, self.clock)
+        dispatcher = Dispatcher(self.ipvs, self.clock, info=self.status)
+        self.control = ControlServer(opts.socket_path, dispatcher)
+        await self.control.start()
+        log.info(
+            "pylvs %s started: data plane %s (%s); control socket %s",
+            __version__, plane.name, plane.reason, opts.socket_path,
+        )  # fmt: skip
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.request_stop)
+        ticker = asyncio.create_task(self._tick_forever())
+        try:
+            await self._stop.wait()
+        finally:
+            log.info("pylvs stopping")
+            ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ticker
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+            await self.control.stop()
+            await plane.stop()
+            if opts.save_on_exit:
+                save_rules(self.ipvs, opts.save_on_exit)
+                log.info("rules saved to %s", opts.save_on_exit)
+        return 0
+
+    async def _tick_forever(self) -> None:
+        while True:
+            now = self.clock()
+            try:
+                expired = self.ipvs.tick(now)
+                if expired and self.plane is not None:
+                    self.plane.on_expired(expired)
+            except Exception:
+                log.exception("internal error in the timer loop")
+            deadline = self.ipvs.next_deadline()
+            delay = TICK if deadline is None else min(TICK, max(0.01, deadline - now))
+            await asyncio.sleep(delay)
