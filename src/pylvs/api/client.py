@@ -50,11 +50,14 @@ class Client:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def call(self, cmd: str, **fields: Any) -> dict[str, Any]:
-        """Send one request; return the reply, or raise RemoteError."""
+    def send(self, cmd: str, **fields: Any) -> None:
+        """Send a request without waiting (replies come back in order)."""
         self._next_id += 1
         request = {"v": PROTOCOL_VERSION, "id": self._next_id, "cmd": cmd, **fields}
         self._sock.sendall(json.dumps(request, separators=(",", ":")).encode() + b"\n")
+
+    def receive(self) -> dict[str, Any]:
+        """The reply to the oldest unanswered request, or RemoteError."""
         line = self._file.readline()
         if not line:
             raise ConnectError(0, "the daemon closed the connection", self.path)
@@ -62,3 +65,8 @@ class Client:
         if not reply.get("ok"):
             raise RemoteError(reply.get("error") or {})
         return reply
+
+    def call(self, cmd: str, **fields: Any) -> dict[str, Any]:
+        """Send one request; return the reply, or raise RemoteError."""
+        self.send(cmd, **fields)
+        return self.receive()

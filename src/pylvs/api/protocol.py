@@ -20,8 +20,8 @@ from pylvs.api.wire import (
     conn_to_wire,
     daemon_info_to_wire,
     op_from_wire,
-    service_info_to_wire,
     service_key_from_wire,
+    service_to_wire,
     timeouts_to_wire,
 )
 from pylvs.core.errors import IpvsError
@@ -116,11 +116,11 @@ class Dispatcher:
     def _cmd_get_services(self, request: Json) -> Json:
         svc = request.get("service")
         if svc is None:
-            return {"services": [service_info_to_wire(s) for s in self.ipvs.services()]}
+            return {"services": [service_to_wire(s) for s in self.ipvs.table]}
         live = self.ipvs.service(service_key_from_wire(svc))
         if live is None:
             raise IpvsError("list", errno.ESRCH, exit_status=1)
-        return {"services": [service_info_to_wire(self.ipvs.service_info(live))]}
+        return {"services": [service_to_wire(live)]}
 
     def _cmd_get_conns(self, request: Json) -> Json:
         now = self.clock()

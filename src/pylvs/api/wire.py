@@ -23,6 +23,7 @@ from pylvs.core.model import (
     TUNNEL_TYPE_IPIP,
     DestKey,
     DestSpec,
+    Service,
     ServiceKey,
     ServiceSpec,
 )
@@ -52,9 +53,9 @@ __all__ = [
     "op_from_wire",
     "op_to_wire",
     "service_info_from_wire",
-    "service_info_to_wire",
     "service_key_from_wire",
     "service_key_to_wire",
+    "service_to_wire",
 ]
 
 Json = dict[str, Any]
@@ -88,33 +89,38 @@ def _obj(value: Any, where: str) -> Json:
     return value
 
 
+# These run for every field of every op of a 110,000-line restore: they test
+# the common case first and explain only on failure.
 def _int(d: Json, name: str, lo: int, hi: int, default: int | None = None) -> int:
     value = d.get(name, default)
+    if type(value) is int and lo <= value <= hi:
+        return value
     if value is None:
         raise WireError(f"missing field {name!r}")
-    if isinstance(value, bool) or not isinstance(value, int):
+    if type(value) is not int:
         raise WireError(f"field {name!r}: expected an integer")
-    if not lo <= value <= hi:
-        raise WireError(f"field {name!r}: {value} is out of range {lo}..{hi}")
-    return value
+    raise WireError(f"field {name!r}: {value} is out of range {lo}..{hi}")
 
 
 def _str(d: Json, name: str, default: str | None = None, maxlen: int = 255) -> str:
     value = d.get(name, default)
+    if type(value) is str and len(value) <= maxlen:
+        return value
     if value is None:
         raise WireError(f"missing field {name!r}")
     if not isinstance(value, str):
         raise WireError(f"field {name!r}: expected a string")
-    if len(value) > maxlen:
-        raise WireError(f"field {name!r}: longer than {maxlen} characters")
-    return value
+    raise WireError(f"field {name!r}: longer than {maxlen} characters")
 
 
 def _choice(d: Json, name: str, table: dict[str, int], default: str | None = None) -> int:
-    value = _str(d, name, default)
-    if value not in table:
-        raise WireError(f"field {name!r}: expected one of {', '.join(sorted(table))}")
-    return table[value]
+    value = d.get(name, default)
+    found = table.get(value) if type(value) is str else None
+    if found is not None:
+        return found
+    if value is None:
+        raise WireError(f"missing field {name!r}")
+    raise WireError(f"field {name!r}: expected one of {', '.join(sorted(table))}")
 
 
 def parse_ip(text: str) -> tuple[int, int] | None:
@@ -358,43 +364,73 @@ def _stats_from_wire(value: Any) -> StatsView:
     return StatsView(*value)
 
 
-def service_info_to_wire(s: ServiceInfo) -> Json:
-    return {
-        "service": service_spec_to_wire(s.spec),
-        "stats": _stats_to_wire(s.stats),
-        "dests": [
+def service_to_wire(svc: Service) -> Json:
+    """A live service and its dests, for listings (docs/control-protocol.md).
+
+    Dests travel as flat arrays: a table of 100,000 dests must list in well
+    under a second."""
+    key = svc.key
+    spec = service_key_to_wire(key)
+    spec.update(
+        scheduler=svc.sched_name,
+        flags=svc.flags,
+        timeout=svc.timeout,
+        netmask=svc.netmask,
+        pe=svc.pe_name,
+    )
+    rows = []
+    for d in svc.dests:
+        rows.append(
             [
-                dest_spec_to_wire(d.spec),
+                _addr_text(d.af, d.addr),
+                d.port,
+                FWD_NAMES.get(d.fwd, str(d.fwd)),
+                d.weight,
+                d.u_threshold,
+                d.l_threshold,
+                TUN_NAMES.get(d.tun_type, str(d.tun_type)),
+                d.tun_port,
+                d.tun_flags,
                 d.activeconns,
                 d.inactconns,
                 d.persistconns,
-                _stats_to_wire(d.stats),
+                *d.stats.values(),
             ]
-            for d in s.dests
-        ],
-    }
+        )
+    return {"service": spec, "stats": svc.stats.values(), "dests": rows}
+
+
+def _dest_row(row: Any) -> DestInfo:
+    if not isinstance(row, list) or len(row) != 22:
+        raise WireError("dests: expected rows of 22 fields")
+    addr, port, fwd, weight, uth, lth, tun_type, tun_port, tun_flags, active, inact, persist = row[
+        :12
+    ]
+    parsed = parse_ip(addr) if isinstance(addr, str) else None
+    if parsed is None:
+        raise WireError(f"dest address {addr!r}")
+    stats = row[12:]
+    if not all(
+        isinstance(v, int)
+        for v in (port, weight, uth, lth, tun_port, tun_flags, active, inact, persist, *stats)
+    ):
+        raise WireError("dests: expected integers")
+    spec = DestSpec(
+        parsed[0], parsed[1], port, FWD_BY_NAME.get(fwd, 3), weight, uth, lth,
+        TUN_BY_NAME.get(tun_type, 0), tun_port, tun_flags,
+    )  # fmt: skip
+    return DestInfo(spec, active, inact, persist, StatsView(*stats))
 
 
 def service_info_from_wire(value: Any) -> ServiceInfo:
     d = _obj(value, "service info")
-    dests = []
-    for item in d.get("dests", []):
-        if not isinstance(item, list) or len(item) != 5:
-            raise WireError("dests: expected [dest, active, inactive, persistent, stats]")
-        spec, active, inact, persist, stats = item
-        dests.append(
-            DestInfo(
-                dest_spec_from_wire(spec),
-                int(active),
-                int(inact),
-                int(persist),
-                _stats_from_wire(stats),
-            )
-        )
+    dests = d.get("dests", [])
+    if not isinstance(dests, list):
+        raise WireError("dests: expected a list")
     return ServiceInfo(
         spec=service_spec_from_wire(d.get("service")),
         stats=_stats_from_wire(d.get("stats")),
-        dests=tuple(dests),
+        dests=tuple(_dest_row(row) for row in dests),
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol, TextIO
 
@@ -43,10 +44,12 @@ from pylvs.ipvsadm.save import render_save, save_script_args
 from pylvs.ipvsadm.usage import usage_text, version_text
 from pylvs.runtime.paths import default_socket_path
 
-__all__ = ["IpvsAdm", "main"]
+__all__ = ["IpvsAdm", "main", "restore_main", "restore_script", "save_main", "save_script"]
 
-# Restore: table changes are sent in batches of this many ops per request.
+# Restore: table changes are sent in batches of this many ops per request,
+# with up to this many batches awaiting their replies.
 RESTORE_BATCH = 2000
+RESTORE_IN_FLIGHT = 3
 SUCCESS = LineOutcome(0, False)
 
 
@@ -54,6 +57,10 @@ class ControlClient(Protocol):
     """What pylvsadm needs of a connection to the daemon."""
 
     def call(self, cmd: str, **fields: Any) -> dict[str, Any]: ...
+
+    def send(self, cmd: str, **fields: Any) -> None: ...
+
+    def receive(self) -> dict[str, Any]: ...
 
     def close(self) -> None: ...
 
@@ -161,18 +168,21 @@ class IpvsAdm:
         raise UsageError(f"unsupported command {cmd.name}")
 
     def _apply(self, ops: list[Op], atomic: bool, names: list[str]) -> list[IpvsError | None]:
+        self._send_apply(ops, atomic)
+        return self._receive_apply(names)
+
+    def _send_apply(self, ops: list[Op], atomic: bool) -> None:
+        self.client.send("apply", ops=[op_to_wire(op) for op in ops], atomic=atomic)
+
+    def _receive_apply(self, names: list[str]) -> list[IpvsError | None]:
         try:
-            reply = self.client.call("apply", ops=[op_to_wire(op) for op in ops], atomic=atomic)
+            reply = self.client.receive()
         except RemoteError as e:
             raise IpvsError(e.error.get("command") or names[0], e.errno) from None
-        results: list[IpvsError | None] = []
-        for name, result in zip(names, reply["results"], strict=True):
-            results.append(
-                None
-                if result is None
-                else IpvsError(result.get("command") or name, int(result["errno"]))
-            )
-        return results
+        return [
+            None if r is None else IpvsError(r.get("command") or name, int(r["errno"]))
+            for name, r in zip(names, reply["results"], strict=True)
+        ]
 
     def _list(self, cmd: Command) -> None:
         fmt = cmd.fmt
@@ -210,24 +220,41 @@ class IpvsAdm:
 
     # --- restore -------------------------------------------------------
     def restore(self, stream: TextIO) -> int:
-        """``ipvsadm -R``: each line an ipvsadm run; table changes travel in
-        batches (applied one by one, as lines are); the exit status is the
-        last line's, unless a line ends the restore (reference §3.2)."""
-        pending: list[tuple[Op, str]] = []
-        status = 0
+        """``ipvsadm -R``: each line an ipvsadm run (reference §3.2).
 
-        def flush() -> int | None:
-            """Send the pending changes; print their errors; the last one's status."""
-            if not pending:
-                return None
-            results = self._apply(
-                [op for op, _ in pending], atomic=False, names=[n for _, n in pending]
-            )
-            pending.clear()
-            for r in results:
+        Table changes travel in batches, applied one by one as lines are, and
+        several batches are in flight at once so that parsing here and
+        applying in the daemon overlap; errors are still printed in line
+        order, and anything else (a listing, a failing line) first waits for
+        what was sent before it. The exit status is the last line's, unless a
+        line ends the restore.
+        """
+        pending: list[tuple[Op, str]] = []
+        in_flight: deque[list[str]] = deque()
+        status = 0
+        last_batch_status: int | None = None
+
+        def collect_one() -> None:
+            nonlocal last_batch_status
+            for r in self._receive_apply(in_flight.popleft()):
                 if r is not None:
                     self.err.write(r.message + "\n")
-            return 0 if results[-1] is None else 255
+                last_batch_status = 0 if r is None else 255
+
+        def send_pending() -> None:
+            if pending:
+                self._send_apply([op for op, _ in pending], atomic=False)
+                in_flight.append([n for _, n in pending])
+                pending.clear()
+
+        def settle() -> int | None:
+            """Send and collect everything; the last change's status, if any."""
+            nonlocal last_batch_status
+            send_pending()
+            last_batch_status = None
+            while in_flight:
+                collect_one()
+            return last_batch_status
 
         for args in _restore_lines(stream):
             try:
@@ -239,20 +266,23 @@ class IpvsAdm:
                     posixly_correct=_posixly_correct(),
                 )
             except PylvsError as e:
-                flush()
+                settle()
                 outcome = self._fail(e)
             else:
                 if cmd.changes_table:
                     pending.append((command_to_op(cmd), cmd.name))
+                    status = 0
                     if len(pending) >= RESTORE_BATCH:
-                        status = flush() or 0
+                        send_pending()
+                        while len(in_flight) > RESTORE_IN_FLIGHT:
+                            collect_one()
                     continue
-                flush()
+                settle()
                 outcome = self._one_parsed(cmd)
             status = outcome.status
             if outcome.ends_restore:
                 return status
-        last = flush()
+        last = settle()
         return status if last is None else last
 
     def _one_parsed(self, cmd: Command) -> LineOutcome:
@@ -295,30 +325,56 @@ def _script_tool(script: str, suffix: str) -> str:
     return name[: -len(suffix)] if name.endswith(suffix) else "pylvsadm"
 
 
-def save_main(argv: Sequence[str] | None = None) -> int:
-    """``pylvsadm-save [-n]``: the ipvsadm-save script (reference §3.1)."""
-    args = list(sys.argv if argv is None else argv)
-    prog = args[0] if args else "pylvsadm-save"
+def save_script(
+    argv: Sequence[str],
+    out: TextIO,
+    err: TextIO,
+    socket_path: str,
+    resolver: Resolver | None = None,
+    connect: Callable[[str], ControlClient] = Client,
+) -> int:
+    """The ipvsadm-save script (reference §3.1): ``argv[0]`` is the script's
+    name, ``-n`` asks for numeric output, and it runs ``pylvsadm -S [-n]``."""
+    prog = argv[0] if argv else "pylvsadm-save"
     try:
-        numeric = save_script_args(prog, args[1:])
+        numeric = save_script_args(prog, argv[1:])
     except UsageError as e:
-        sys.stderr.write(e.message + "\n")
+        err.write(e.message + "\n")
         return e.exit_status
-    adm = IpvsAdm(_script_tool(prog, "-save"), sys.stdout, sys.stderr, default_socket_path())
+    adm = IpvsAdm(_script_tool(prog, "-save"), out, err, socket_path, None, resolver, connect)
     return adm.run(["-S", "-n"] if numeric else ["-S"])
 
 
-def restore_main(argv: Sequence[str] | None = None) -> int:
-    """``pylvsadm-restore``: the ipvsadm-restore script: drop lines starting
-    with '#', flush the table, then ``-R`` the rest (reference §3.2)."""
+def save_main(argv: Sequence[str] | None = None) -> int:
+    """``pylvsadm-save [-n]``."""
     args = list(sys.argv if argv is None else argv)
-    prog = _script_tool(args[0] if args else "pylvsadm-restore", "-restore")
-    text = restore_script_input(sys.stdin.read())
-    adm = IpvsAdm(prog, sys.stdout, sys.stderr, default_socket_path(), inp=io.StringIO(text))
+    return save_script(args, sys.stdout, sys.stderr, default_socket_path())
+
+
+def restore_script(
+    argv: Sequence[str],
+    inp: TextIO,
+    out: TextIO,
+    err: TextIO,
+    socket_path: str,
+    resolver: Resolver | None = None,
+    connect: Callable[[str], ControlClient] = Client,
+) -> int:
+    """The ipvsadm-restore script (reference §3.2): drop lines starting with
+    '#', flush the table, then ``-R`` the rest; arguments are ignored."""
+    prog = _script_tool(argv[0] if argv else "pylvsadm-restore", "-restore")
+    text = restore_script_input(inp.read())
+    adm = IpvsAdm(prog, out, err, socket_path, io.StringIO(text), resolver, connect)
     status = adm.run(["-C"])
     if status == 2:  # no daemon: said so already
         return status
     return adm.run(["-R"])
+
+
+def restore_main(argv: Sequence[str] | None = None) -> int:
+    """``pylvsadm-restore``."""
+    args = list(sys.argv if argv is None else argv)
+    return restore_script(args, sys.stdin, sys.stdout, sys.stderr, default_socket_path())
 
 
 if __name__ == "__main__":

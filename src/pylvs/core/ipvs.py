@@ -106,9 +106,11 @@ CTPL_S_ASSURED = 1
 EXPIRE_LATER = 60
 # Every new entry starts with this timeout until its first transition.
 INITIAL_TIMEOUT = 3
-# ipvsadm --set values are seconds; the kernel stores them in jiffies.
+# ipvsadm --set values are seconds; the kernel stores them in jiffies and
+# refuses more than INT_MAX/HZ. HZ=250 is Debian's (and what lets ipvsadm's
+# own limit, 31 days, through).
 INT_MAX = 2**31 - 1
-HZ = 1000
+HZ = 250
 INVALID_PORT = 0xFFFF
 
 UDP_DEFAULT_TIMEOUT = 300
@@ -157,7 +159,7 @@ class Ipvs:
         elif isinstance(op, AddDest | EditDest | DelDest):
             check_dest_op(op, v)
         elif isinstance(op, Zero):
-            if op.service is not None and v.service_spec(op.service) is None:
+            if op.service is not None and not v.has_service(op.service):
                 raise IpvsError(op.command, errno.ESRCH)
         elif isinstance(op, SetTimeouts):
             for value in (op.tcp, op.tcpfin, op.udp):
@@ -264,14 +266,23 @@ class Ipvs:
             c = self.sync_daemons.get(state)
             if c is None:
                 continue
-            maxlen = c.sync_maxlen or (1500 - 28)
+            group = c.mcast_group or SYNC_DEFAULT_GROUP
+            headers = 48 if ":" in group else 28  # IP + UDP headers (§2.11)
+            # The default fills one 1500-byte frame (a backup: the interface
+            # MTU clamped to 1500..65535, which the core takes as 1500); an
+            # explicit value is clamped to 1 (master) or 1024 (backup) up to
+            # 65535 minus the headers.
+            low = 1 if state == "master" else 1024
+            maxlen = (
+                min(max(c.sync_maxlen, low), 65535 - headers) if c.sync_maxlen else 1500 - headers
+            )
             out.append(
                 SyncDaemonInfo(
                     state=state,
                     mcast_ifn=c.mcast_ifn,
                     syncid=c.syncid,
                     sync_maxlen=maxlen,
-                    mcast_group=c.mcast_group or SYNC_DEFAULT_GROUP,
+                    mcast_group=group,
                     mcast_port=c.mcast_port or SYNC_DEFAULT_PORT,
                     mcast_ttl=c.mcast_ttl or SYNC_DEFAULT_TTL,
                 )
@@ -330,9 +341,8 @@ class Ipvs:
             self._estimate()
             self.next_estimate += ESTIMATOR_INTERVAL
         self.table.tick(now)
-        for svc in self.table:
-            if svc.sched is not None:
-                svc.sched.tick(now)
+        for sched in self.table.ticking:
+            sched.tick(now)
         expired = self._expired
         self._expired = []
         return expired

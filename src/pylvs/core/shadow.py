@@ -37,6 +37,9 @@ class Shadow:
             return None
         return self._table.service_spec(key)
 
+    def has_service(self, key: ServiceKey) -> bool:
+        return self.service_spec(key) is not None
+
     def has_dest(self, svc: ServiceKey, dest: DestKey) -> bool:
         known = self._dests.get((svc, dest))
         if known is not None:

@@ -82,6 +82,11 @@ class Stats:
         if not run_estimation:
             return
         now = self.live()
+        if now == self.last and not (
+            self.avg_cps or self.avg_inpps or self.avg_outpps or self.avg_inbps or self.avg_outbps
+        ):
+            self.kstats = now  # idle: nothing moves (most dests of a large table)
+            return
         self.kstats = now
         c, ip, op, ib, ob = now
         lc, lip, lop, lib, lob = self.last
@@ -99,18 +104,22 @@ class Stats:
         self.avg_cps = self.avg_inpps = self.avg_outpps = 0
         self.avg_inbps = self.avg_outbps = 0
 
-    def view(self) -> StatsView:
+    def values(self) -> list[int]:
+        """The ten figures of :meth:`view`, as a list (for bulk listings)."""
         k = self.kstats
         z = self.k0
-        return StatsView(
-            conns=k[0] - z[0],
-            inpkts=k[1] - z[1],
-            outpkts=k[2] - z[2],
-            inbytes=k[3] - z[3],
-            outbytes=k[4] - z[4],
-            cps=(self.avg_cps + 0x1FF) >> 10,
-            inpps=(self.avg_inpps + 0x1FF) >> 10,
-            outpps=(self.avg_outpps + 0x1FF) >> 10,
-            inbps=(self.avg_inbps + 0xF) >> 5,
-            outbps=(self.avg_outbps + 0xF) >> 5,
-        )
+        return [
+            k[0] - z[0],
+            k[1] - z[1],
+            k[2] - z[2],
+            k[3] - z[3],
+            k[4] - z[4],
+            (self.avg_cps + 0x1FF) >> 10,
+            (self.avg_inpps + 0x1FF) >> 10,
+            (self.avg_outpps + 0x1FF) >> 10,
+            (self.avg_inbps + 0xF) >> 5,
+            (self.avg_outbps + 0xF) >> 5,
+        ]
+
+    def view(self) -> StatsView:
+        return StatsView(*self.values())

@@ -19,7 +19,7 @@ from pylvs.core.model import (
     ServiceKey,
     ServiceSpec,
 )
-from pylvs.core.sched import make_scheduler
+from pylvs.core.sched import Scheduler, make_scheduler
 from pylvs.core.sysctl import Sysctl
 from pylvs.core.validate import NAME_MAX
 
@@ -46,6 +46,8 @@ class ServiceTable:
         self.trash: dict[TrashKey, Dest] = {}
         self.trash_idle: dict[TrashKey, float] = {}
         self.next_trash_check: float | None = None
+        # Schedulers with periodic work (lblc, lblcr).
+        self.ticking: set[Scheduler] = set()
         self.ftpsvc_counter = 0
         self.nullsvc_counter = 0
         self._seq = 0
@@ -55,6 +57,9 @@ class ServiceTable:
     def service_spec(self, key: ServiceKey) -> ServiceSpec | None:
         svc = self.services.get(key)
         return None if svc is None else svc.spec()
+
+    def has_service(self, key: ServiceKey) -> bool:
+        return key in self.services
 
     def has_dest(self, svc: ServiceKey, dest: DestKey) -> bool:
         s = self.services.get(svc)
@@ -98,11 +103,15 @@ class ServiceTable:
     # --- services ------------------------------------------------------
     def _bind_scheduler(self, svc: Service, name: str) -> None:
         svc.sched_name = name
-        svc.sched = make_scheduler(name, svc, self.rng, self.sysctl)
+        sched = make_scheduler(name, svc, self.rng, self.sysctl)
+        svc.sched = sched
+        if sched is not None and sched.needs_tick:
+            self.ticking.add(sched)
 
     def _unbind_scheduler(self, svc: Service) -> None:
         if svc.sched is not None:
             svc.sched.done()
+            self.ticking.discard(svc.sched)
         svc.sched = None
 
     def add_service(self, spec: ServiceSpec) -> Service:

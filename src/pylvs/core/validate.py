@@ -39,6 +39,8 @@ class TableView(Protocol):
 
     def service_spec(self, key: ServiceKey) -> ServiceSpec | None: ...
 
+    def has_service(self, key: ServiceKey) -> bool: ...
+
     def has_dest(self, svc: ServiceKey, dest: DestKey) -> bool: ...
 
     def in_trash(self, svc: ServiceKey, dest: DestKey) -> bool: ...
@@ -62,14 +64,14 @@ def check_service_spec(command: str, spec: ServiceSpec) -> None:
 
 def check_service_op(op: AddService | EditService | DelService, view: TableView) -> None:
     if isinstance(op, AddService):
-        if view.service_spec(op.spec.key) is not None:
+        if view.has_service(op.spec.key):
             raise IpvsError(op.command, errno.EEXIST)
         check_service_spec(op.command, op.spec)
     elif isinstance(op, EditService):
-        if view.service_spec(op.spec.key) is None:
+        if not view.has_service(op.spec.key):
             raise IpvsError(op.command, errno.ESRCH)
         check_service_spec(op.command, op.spec)
-    elif view.service_spec(op.key) is None:
+    elif not view.has_service(op.key):
         raise IpvsError(op.command, errno.ESRCH)
 
 
@@ -85,15 +87,14 @@ def _check_dest_attrs(command: str, d: DestSpec) -> None:
 
 
 def check_dest_op(op: AddDest | EditDest | DelDest, view: TableView) -> None:
-    svc = view.service_spec(op.service)
-    if svc is None:
+    if not view.has_service(op.service):
         raise IpvsError(op.command, errno.ESRCH)
     if isinstance(op, DelDest):
         if not view.has_dest(op.service, op.dest):
             raise IpvsError(op.command, errno.ENOENT)
         return
     d = op.dest
-    if d.af != svc.key.af:
+    if d.af != op.service.af:
         # Mixed families only with tunnelling, and never while sync runs.
         if view.sync_running or (d.fwd & CONN_F_FWD_MASK) != CONN_F_TUNNEL:
             raise IpvsError(op.command, errno.EINVAL)

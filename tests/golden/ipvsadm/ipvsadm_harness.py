@@ -1,6 +1,11 @@
-"""Runs golden cases: one ipvsadm (or ipvsadm-save/-restore) invocation
-against a small in-memory table, with pylvs.ipvsadm doing all parsing and
-printing.
+"""Runs golden cases through the production pylvsadm.
+
+Each case is one invocation of ``pylvsadm`` (``pylvs.cli.ipvsadm.IpvsAdm``)
+or of the ``ipvsadm-save`` / ``ipvsadm-restore`` scripts
+(``save_script`` / ``restore_script``), connected by a
+:class:`pylvs.api.local.LocalClient` -- the same JSON requests and the same
+:class:`pylvs.api.protocol.Dispatcher` as the daemon's socket -- to a real
+:class:`pylvs.core.ipvs.Ipvs` holding the case's starting state.
 
 A case file (``cases/*.case``) is header lines ``key: value`` followed by
 sections ``--- name``; a section's text is every line up to the next
@@ -9,12 +14,20 @@ section line, newlines and trailing spaces included. See cases/README.
 
 from __future__ import annotations
 
-import errno
+import io
+import os
 import shlex
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from random import Random
+from typing import Any
 
+from pylvs.api.local import LocalClient
+from pylvs.api.protocol import Dispatcher
+from pylvs.api.wire import conn_to_wire
+from pylvs.cli.ipvsadm import ControlClient, IpvsAdm, restore_script, save_script
 from pylvs.core.addr import (
     AF_INET,
     AF_INET6,
@@ -24,9 +37,9 @@ from pylvs.core.addr import (
     IPPROTO_UDP,
     format_addr_port,
 )
-from pylvs.core.errors import IpvsError, PylvsError
-from pylvs.core.info import ConnInfo, DestInfo, ServiceInfo, SyncDaemonInfo, Timeouts
-from pylvs.core.model import DestKey, ServiceKey, ServiceSpec
+from pylvs.core.info import ConnInfo
+from pylvs.core.ipvs import Ipvs
+from pylvs.core.model import ServiceSpec
 from pylvs.core.ops import (
     AddDest,
     AddService,
@@ -34,44 +47,23 @@ from pylvs.core.ops import (
     DelService,
     EditDest,
     EditService,
-    Flush,
     Op,
     SetTimeouts,
     StartDaemon,
     StopDaemon,
+    SyncDaemonConfig,
     Zero,
 )
-from pylvs.core.stats import StatsView
-from pylvs.ipvsadm.argv import (
-    WEIGHT_MAX_DEBIAN,
-    WEIGHT_MAX_UPSTREAM,
-    ProcessCrash,
-    parse_argv,
-)
-from pylvs.ipvsadm.command import Command, ListTarget, command_to_op
+from pylvs.core.stats import Stats
+from pylvs.ipvsadm import StaticResolver, command_to_op, parse_argv
 from pylvs.ipvsadm.inet import inet_ntop4, inet_pton4, inet_pton6
-from pylvs.ipvsadm.lookup import StaticResolver
-from pylvs.ipvsadm.render import (
-    render_connections,
-    render_daemons,
-    render_service,
-    render_table,
-    render_timeouts,
-)
-from pylvs.ipvsadm.restore import (
-    HELP_OR_VERSION,
-    SUCCESS,
-    LineOutcome,
-    outcome_of_error,
-    restore_exit_status,
-    restore_script_input,
-    split_restore_input,
-)
-from pylvs.ipvsadm.save import render_save, save_script_args
-from pylvs.ipvsadm.usage import usage_text, version_text
 
-ZERO_STATS = StatsView(0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-_STAT_FIELDS = StatsView.__dataclass_fields__.keys()
+# The clock of the core: every case happens at this instant.
+NOW = 1000.0
+# Never opened: the client is the in-process one.
+SOCKET_PATH = "/nonexistent/pylvs-golden.sock"
+HEADERS = {"argv", "prog", "tool", "status", "env"}
+TOOLS = {"ipvsadm", "ipvsadm-save", "ipvsadm-restore"}
 
 
 @dataclass
@@ -81,8 +73,13 @@ class Case:
     sections: dict[str, str]
 
     @property
+    def tool(self) -> str:
+        return self.headers.get("tool", "ipvsadm")
+
+    @property
     def prog(self) -> str:
-        return self.headers.get("prog", "ipvsadm")
+        """argv[0]: of ipvsadm, or of the script (``tool``) being run."""
+        return self.headers.get("prog", self.tool)
 
     @property
     def args(self) -> list[str]:
@@ -107,86 +104,10 @@ def load_case(path: Path) -> Case:
             headers[key.strip()] = value.strip()
     if current is not None:
         sections[current] = sections[current][:-1]  # the text after the last "\n"
+    unknown = set(headers) - HEADERS
+    assert not unknown, f"{path.name}: unknown header(s) {sorted(unknown)}"
+    assert headers.get("tool", "ipvsadm") in TOOLS, f"{path.name}: unknown tool"
     return Case(path.stem, headers, sections)
-
-
-@dataclass
-class Kernel:
-    """The little of IPVS the cases need: services in insertion order,
-    servers newest first, a few errnos."""
-
-    services: list[ServiceInfo] = field(default_factory=list)
-    conns: list[ConnInfo] = field(default_factory=list)
-    timeouts: Timeouts = field(default_factory=lambda: Timeouts(900, 120, 300))
-    daemons: list[SyncDaemonInfo] = field(default_factory=list)
-
-    def find(self, key: ServiceKey) -> int | None:
-        for i, svc in enumerate(self.services):
-            if svc.spec.key == key:
-                return i
-        return None
-
-    def _svc(self, command: str, key: ServiceKey) -> int:
-        i = self.find(key)
-        if i is None:
-            raise IpvsError(command, errno.ESRCH)
-        return i
-
-    def apply(self, op: Op) -> None:
-        if isinstance(op, AddService):
-            if self.find(op.spec.key) is not None:
-                raise IpvsError(op.command, errno.EEXIST)
-            self.services.append(ServiceInfo(op.spec, ZERO_STATS, ()))
-        elif isinstance(op, EditService):
-            i = self._svc(op.command, op.spec.key)
-            self.services[i] = replace(self.services[i], spec=op.spec)
-        elif isinstance(op, DelService):
-            del self.services[self._svc(op.command, op.key)]
-        elif isinstance(op, Flush):
-            self.services.clear()
-        elif isinstance(op, AddDest | EditDest | DelDest):
-            i = self._svc(op.command, op.service)
-            svc = self.services[i]
-            want = op.dest if isinstance(op.dest, DestKey) else op.dest.key
-            present = [d.spec.key == want for d in svc.dests]
-            if isinstance(op, AddDest):
-                if any(present):
-                    raise IpvsError(op.command, errno.EEXIST)
-                dests = (DestInfo(op.dest, 0, 0, 0, ZERO_STATS), *svc.dests)
-            elif not any(present):
-                raise IpvsError(op.command, errno.ENOENT)
-            elif isinstance(op, EditDest):
-                dests = tuple(
-                    replace(d, spec=op.dest) if d.spec.key == want else d for d in svc.dests
-                )
-            else:
-                dests = tuple(d for d in svc.dests if d.spec.key != want)
-            self.services[i] = replace(svc, dests=dests)
-        elif isinstance(op, Zero):
-            if op.service is not None:
-                self._svc(op.command, op.service)
-        elif isinstance(op, SetTimeouts):
-            old = self.timeouts
-            self.timeouts = Timeouts(op.tcp or old.tcp, op.tcpfin or old.tcpfin, op.udp or old.udp)
-        elif isinstance(op, StartDaemon):
-            c = op.config
-            if any(d.state == c.state for d in self.daemons):
-                raise IpvsError(op.command, errno.EEXIST)
-            self.daemons.append(
-                SyncDaemonInfo(
-                    c.state,
-                    c.mcast_ifn,
-                    c.syncid,
-                    c.sync_maxlen,
-                    c.mcast_group,
-                    c.mcast_port,
-                    c.mcast_ttl,
-                )
-            )
-        elif isinstance(op, StopDaemon):
-            if not any(d.state == op.state for d in self.daemons):
-                raise IpvsError(op.command, errno.ESRCH)
-            self.daemons = [d for d in self.daemons if d.state != op.state]
 
 
 def describe_op(op: Op) -> str:
@@ -229,7 +150,7 @@ def describe_op(op: Op) -> str:
     return name
 
 
-# -- building the starting state ---------------------------------------------
+# -- the case's names ------------------------------------------------------------
 
 
 def _lines(text: str) -> Iterator[list[str]]:
@@ -263,6 +184,82 @@ def build_resolver(text: str) -> StaticResolver:
     return StaticResolver(hosts, addrs, services, ports)
 
 
+# -- the starting state, in a real core ------------------------------------------
+
+
+def build_ipvs(case: Case, resolver: StaticResolver) -> Ipvs:
+    """The case's ``table``, ``timeouts`` and ``daemons`` applied to a fresh
+    core as ops, the ``stats``/``counts`` lines set on its live objects."""
+    ipvs = Ipvs(Random(0))
+    for words in _lines(case.sections.get("table", "")):
+        if words[0] in ("stats", "counts"):
+            _set_numbers(ipvs, words, resolver)
+        else:
+            ipvs.apply(command_to_op(parse_argv("ipvsadm", words, resolver)), NOW)
+    for words in _lines(case.sections.get("timeouts", "")):
+        tcp, tcpfin, udp = map(int, words)
+        ipvs.apply(SetTimeouts(tcp, tcpfin, udp), NOW)
+    for words in _lines(case.sections.get("daemons", "")):
+        # Values as given to --start-daemon: 0 and "-" leave the core's default.
+        state, ifn, syncid, maxlen, group, port, ttl = words
+        config = SyncDaemonConfig(
+            state=state,
+            mcast_ifn=ifn,
+            syncid=int(syncid),
+            sync_maxlen=int(maxlen),
+            mcast_group="" if group == "-" else group,
+            mcast_port=int(port),
+            mcast_ttl=int(ttl),
+        )
+        ipvs.apply(StartDaemon(config), NOW)
+    return ipvs
+
+
+def _set_numbers(ipvs: Ipvs, words: list[str], resolver: StaticResolver) -> None:
+    """``stats|counts <service option> [-r server] name=value...``: what the
+    data path and the estimator would have left in the live objects."""
+    kind = words[0]
+    opts = [w for w in words[1:] if "=" not in w]
+    values = {w.split("=")[0]: int(w.split("=")[1]) for w in words[1:] if "=" in w}
+    cmd = parse_argv("ipvsadm", ["-d" if "-r" in opts else "-D", *opts], resolver)
+    assert cmd.service_key is not None
+    svc = ipvs.service(cmd.service_key)
+    assert svc is not None, words
+    if cmd.dest is None:
+        assert kind == "stats", words
+        _set_stats(svc.stats, values)
+        return
+    dest = ipvs.dest(cmd.service_key, cmd.dest.key)
+    assert dest is not None, words
+    if kind == "stats":
+        _set_stats(dest.stats, values)
+    else:
+        assert set(values) <= {"active", "inactive", "persist"}, values
+        dest.activeconns = values.get("active", 0)
+        dest.inactconns = values.get("inactive", 0)
+        dest.persistconns = values.get("persist", 0)
+
+
+_COUNTERS = ("conns", "inpkts", "outpkts", "inbytes", "outbytes")
+_RATES = {"cps": 10, "inpps": 10, "outpps": 10, "inbps": 5, "outbps": 5}
+
+
+def _set_stats(stats: Stats, values: dict[str, int]) -> None:
+    """Counters as if counted and snapshotted by the estimator (zero point 0),
+    rates as the estimator's scaled averages (2^10 or 2^5, see stats.py)."""
+    assert set(values) <= set(_COUNTERS) | set(_RATES), values
+    c, ip, op, ib, ob = (values.get(name, 0) for name in _COUNTERS)
+    counters = (c, ip, op, ib, ob)
+    stats.conns, stats.inpkts, stats.outpkts, stats.inbytes, stats.outbytes = counters
+    stats.kstats = stats.last = counters
+    stats.k0 = (0, 0, 0, 0, 0)
+    for name, shift in _RATES.items():
+        setattr(stats, "avg_" + name, values.get(name, 0) << shift)
+
+
+_PROTOCOLS = {"TCP": IPPROTO_TCP, "UDP": IPPROTO_UDP, "SCTP": IPPROTO_SCTP, "IP": IPPROTO_IP}
+
+
 def _addr_port(text: str) -> tuple[int, int, int]:
     host, _, port = text.rpartition(":")
     if host.startswith("["):
@@ -274,95 +271,58 @@ def _addr_port(text: str) -> tuple[int, int, int]:
     return AF_INET, addr, int(port)
 
 
-_PROTOCOLS = {"TCP": IPPROTO_TCP, "UDP": IPPROTO_UDP, "SCTP": IPPROTO_SCTP, "IP": IPPROTO_IP}
-
-
-def build_kernel(case: Case, resolver: StaticResolver) -> Kernel:
-    k = Kernel()
-    for words in _lines(case.sections.get("table", "")):
-        if words[0] in ("stats", "counts"):
-            _set_numbers(k, words, resolver)
-            continue
-        k.apply(command_to_op(parse_argv("ipvsadm", words, resolver)))
-    for words in _lines(case.sections.get("conns", "")):
+def build_conns(text: str) -> list[ConnInfo]:
+    conns = []
+    for words in _lines(text):
         af, caddr, cport = _addr_port(words[3])
         _, vaddr, vport = _addr_port(words[4])
         daf, daddr, dport = _addr_port(words[5])
-        pe = words[6:8] if len(words) > 6 else ["", ""]
-        k.conns.append(
+        pe_name, pe_data = [*words[6:8], "", ""][:2]
+        conns.append(
             ConnInfo(
-                _PROTOCOLS.get(words[0], 0),
-                af,
-                caddr,
-                cport,
-                vaddr,
-                vport,
-                daf,
-                daddr,
-                dport,
-                words[2],
-                int(words[1]),
-                pe[0],
-                pe[1] if len(pe) > 1 else "",
+                protocol=_PROTOCOLS[words[0]],
+                af=af,
+                caddr=caddr,
+                cport=cport,
+                vaddr=vaddr,
+                vport=vport,
+                daf=daf,
+                daddr=daddr,
+                dport=dport,
+                state=words[2],
+                expires=int(words[1]),
+                pe_name=pe_name,
+                pe_data=pe_data,
             )
         )
-    for words in _lines(case.sections.get("timeouts", "")):
-        k.timeouts = Timeouts(*map(int, words))
-    for words in _lines(case.sections.get("daemons", "")):
-        state, ifn, syncid, maxlen, group, port, ttl = words
-        k.daemons.append(
-            SyncDaemonInfo(
-                state,
-                ifn,
-                int(syncid),
-                int(maxlen),
-                "" if group == "-" else group,
-                int(port),
-                int(ttl),
-            )
-        )
-    return k
+    return conns
 
 
-def _set_numbers(k: Kernel, words: list[str], resolver: StaticResolver) -> None:
-    """``stats|counts <service option> [-r server] name=value...``"""
-    kind = words[0]
-    opts = [w for w in words[1:] if "=" not in w]
-    values = {w.split("=")[0]: int(w.split("=")[1]) for w in words[1:] if "=" in w}
-    if "-r" in opts:
-        cmd = parse_argv("ipvsadm", ["-d", *opts], resolver)
-    else:
-        cmd = parse_argv("ipvsadm", ["-D", *opts], resolver)
-    assert cmd.service_key is not None
-    i = k.find(cmd.service_key)
-    assert i is not None, words
-    svc = k.services[i]
-    if cmd.dest is None:
-        assert kind == "stats"
-        k.services[i] = replace(svc, stats=_stats(values))
-        return
-    dests = []
-    for d in svc.dests:
-        if d.spec.key == cmd.dest.key:
-            if kind == "stats":
-                d = replace(d, stats=_stats(values))
-            else:
-                d = replace(
-                    d,
-                    activeconns=values.get("active", 0),
-                    inactconns=values.get("inactive", 0),
-                    persistconns=values.get("persist", 0),
-                )
-        dests.append(d)
-    k.services[i] = replace(svc, dests=tuple(dests))
+class CaseDispatcher(Dispatcher):
+    """The production dispatcher, recording the ops of every ``apply``
+    request as the daemon decodes them (refused ones included: a failing
+    command's op is part of what a case checks), and serving the case's
+    connections.
+
+    The connection listing is the one fake: the core creates connections
+    only from traffic, while cases list arbitrary entries (any state, any
+    expiry, persistence-engine data).
+    """
+
+    def __init__(self, ipvs: Ipvs, conns: list[ConnInfo]) -> None:
+        super().__init__(ipvs, lambda: NOW)
+        self.conns = conns
+        self.ops: list[Op] = []
+
+    def _cmd_apply(self, request: dict[str, Any]) -> dict[str, Any]:
+        self.ops.extend(self._ops(request))
+        return super()._cmd_apply(request)
+
+    def _cmd_get_conns(self, request: dict[str, Any]) -> dict[str, Any]:
+        return {"conns": [conn_to_wire(c) for c in self.conns]}
 
 
-def _stats(values: dict[str, int]) -> StatsView:
-    assert set(values) <= set(_STAT_FIELDS), values
-    return StatsView(**{f: values.get(f, 0) for f in _STAT_FIELDS})
-
-
-# -- running ----------------------------------------------------------------
+# -- running ---------------------------------------------------------------------
 
 
 @dataclass
@@ -373,97 +333,58 @@ class Result:
     op: str = ""
 
 
+_POPT_ENV = ("POSIXLY_CORRECT", "POSIX_ME_HARDER")
+
+
+@contextmanager
+def _environment(env: str) -> Iterator[None]:
+    """The case's ``env`` (``NAME=value ...``) over the popt variables."""
+    saved = {name: os.environ.pop(name, None) for name in _POPT_ENV}
+    wanted = dict(word.partition("=")[::2] for word in env.split())
+    assert set(wanted) <= set(_POPT_ENV), wanted
+    os.environ.update(wanted)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            os.environ.pop(name, None)
+            if value is not None:
+                os.environ[name] = value
+
+
 class Runner:
     def __init__(self, case: Case) -> None:
         self.case = case
         self.resolver = build_resolver(case.sections.get("names", ""))
-        self.kernel = build_kernel(case, self.resolver)
-        self.result = Result()
-        env = case.headers.get("env", "")
-        self.posixly_correct = "POSIXLY_CORRECT" in env or "POSIX_ME_HARDER" in env
-        weights = case.headers.get("weight-max", "debian")
-        self.weight_max = WEIGHT_MAX_UPSTREAM if weights == "upstream" else WEIGHT_MAX_DEBIAN
+        self.ipvs = build_ipvs(case, self.resolver)
+        self.dispatcher = CaseDispatcher(self.ipvs, build_conns(case.sections.get("conns", "")))
+
+    def connect(self, path: str) -> ControlClient:
+        assert path == SOCKET_PATH, path
+        return LocalClient(self.dispatcher)
 
     def run(self) -> Result:
-        tool = self.case.headers.get("tool", "ipvsadm")
-        if tool == "ipvsadm-save":
-            try:
-                numeric = save_script_args(self.case.prog, self.case.args)
-            except PylvsError as err:
-                self._fail(err)
-                return self.result
-            self._invoke(["-S", "-n"] if numeric else ["-S"], prog="ipvsadm")
-        elif tool == "ipvsadm-restore":
-            self.kernel.services.clear()
-            stdin = restore_script_input(self.case.sections.get("stdin", ""))
-            self.result.status = self._restore(stdin, prog="ipvsadm")
-        else:
-            outcome = self._invoke(self.case.args)
-            self.result.status = outcome.status
-        return self.result
-
-    def _fail(self, err: PylvsError) -> LineOutcome:
-        if not isinstance(err, ProcessCrash):  # a crash prints nothing
-            self.result.stderr += err.message + "\n"
-        self.result.status = err.exit_status
-        return outcome_of_error(err)
-
-    def _restore(self, stdin: str, prog: str) -> int:
-        lines = split_restore_input(stdin)
-        return restore_exit_status(self._invoke(line, prog, reading_stdin=True) for line in lines)
-
-    def _invoke(
-        self, args: list[str], prog: str | None = None, *, reading_stdin: bool = False
-    ) -> LineOutcome:
-        prog = prog or self.case.prog
-        out = self.result
-        try:
-            cmd = parse_argv(
-                prog,
-                args,
-                self.resolver,
-                reading_stdin=reading_stdin,
-                posixly_correct=self.posixly_correct,
-                weight_max=self.weight_max,
-            )
-        except PylvsError as err:
-            return self._fail(err)
-        if cmd.name == "help":
-            out.stdout += usage_text(prog)
-            return HELP_OR_VERSION
-        if cmd.name == "version":
-            out.stdout += version_text()
-            return HELP_OR_VERSION
-        if cmd.name == "restore":
-            status = self._restore(self.case.sections.get("stdin", ""), prog)
-            return LineOutcome(status, False)
-        if cmd.name == "save":
-            out.stdout += render_save(self.kernel.services, cmd.fmt, self.resolver)
-            return SUCCESS
-        if cmd.name == "list":
-            return self._list(cmd.list_target, cmd)
-        op = command_to_op(cmd)
-        out.op += describe_op(op) + "\n"
-        try:
-            self.kernel.apply(op)
-        except IpvsError as err:
-            return self._fail(err)
-        return SUCCESS
-
-    def _list(self, target: ListTarget, cmd: Command) -> LineOutcome:
-        k, out, fmt = self.kernel, self.result, cmd.fmt
-        if target is ListTarget.CONNECTIONS:
-            out.stdout += render_connections(k.conns, fmt, self.resolver)
-        elif target is ListTarget.SERVICE:
-            assert cmd.service_key is not None
-            i = k.find(cmd.service_key)
-            if i is None:
-                return self._fail(IpvsError("list", errno.ESRCH, 1))
-            out.stdout += render_service(k.services[i], fmt, self.resolver)
-        elif target is ListTarget.TIMEOUTS:
-            out.stdout += render_timeouts(k.timeouts)
-        elif target is ListTarget.DAEMONS:
-            out.stdout += render_daemons(k.daemons)
-        else:
-            out.stdout += render_table(k.services, fmt, self.resolver)
-        return SUCCESS
+        case = self.case
+        out, err = io.StringIO(), io.StringIO()
+        stdin = io.StringIO(case.sections.get("stdin", ""))
+        argv = [case.prog, *case.args]
+        with _environment(case.headers.get("env", "")):
+            if case.tool == "ipvsadm-save":
+                status = save_script(argv, out, err, SOCKET_PATH, self.resolver, self.connect)
+            elif case.tool == "ipvsadm-restore":
+                status = restore_script(
+                    argv, stdin, out, err, SOCKET_PATH, self.resolver, self.connect
+                )
+            else:
+                adm = IpvsAdm(
+                    case.prog,
+                    out,
+                    err,
+                    SOCKET_PATH,
+                    inp=stdin,
+                    resolver=self.resolver,
+                    connect=self.connect,
+                )
+                status = adm.run(case.args)
+        ops = "".join(describe_op(op) + "\n" for op in self.dispatcher.ops)
+        return Result(out.getvalue(), err.getvalue(), status, ops)

@@ -27,6 +27,8 @@ class Scheduler:
     """Base class: a scheduler bound to one service."""
 
     name: ClassVar[str]
+    # Whether tick() does anything (lblc, lblcr): the table only ticks those.
+    needs_tick: ClassVar[bool] = False
 
     def __init__(self, svc: Service, rng: Random, sysctl: Sysctl | None = None) -> None:
         self.svc = svc

@@ -66,6 +66,7 @@ class DestSet:
 
 class LocalityLeastConnectionReplicated(Scheduler):
     name = "lblcr"
+    needs_tick = True
 
     def __init__(self, svc: Service, rng: Random, sysctl: Sysctl | None = None) -> None:
         super().__init__(svc, rng, sysctl)
@@ -73,15 +74,15 @@ class LocalityLeastConnectionReplicated(Scheduler):
         self.wlc = LoadIndex(svc, wlc_eligible, wlc_better)
 
     def add_dest(self, dest: Dest) -> None:
-        self.wlc.rebuild()
+        self.wlc.invalidate()
 
     def del_dest(self, dest: Dest, index: int) -> None:
         if dest.load_listener is self.wlc:
             dest.load_listener = None
-        self.wlc.rebuild()
+        self.wlc.invalidate()
 
     def upd_dest(self, dest: Dest) -> None:
-        self.wlc.rebuild()
+        self.wlc.invalidate()
 
     def done(self) -> None:
         self.wlc.detach()

@@ -26,15 +26,15 @@ class IndexedScheduler(Scheduler):
         self.index = LoadIndex(svc, cls.eligible, cls.better)
 
     def add_dest(self, dest: Dest) -> None:
-        self.index.rebuild()
+        self.index.invalidate()
 
     def del_dest(self, dest: Dest, index: int) -> None:
         if dest.load_listener is self.index:
             dest.load_listener = None
-        self.index.rebuild()
+        self.index.invalidate()
 
     def upd_dest(self, dest: Dest) -> None:
-        self.index.rebuild()
+        self.index.invalidate()
 
     def done(self) -> None:
         self.index.detach()

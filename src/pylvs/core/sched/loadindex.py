@@ -19,7 +19,7 @@ __all__ = ["LoadIndex"]
 
 
 class LoadIndex(LoadListener):
-    __slots__ = ("_better", "_dirty", "_eligible", "_nodes", "_pos", "_size", "svc")
+    __slots__ = ("_better", "_dirty", "_eligible", "_nodes", "_pos", "_relayout", "_size", "svc")
 
     def __init__(
         self,
@@ -35,10 +35,17 @@ class LoadIndex(LoadListener):
         self._nodes: list[Dest | None] = []
         self._pos: dict[Dest, int] = {}
         self._size = 1
+        self._relayout = False
         self.rebuild()
+
+    def invalidate(self) -> None:
+        """The dest list or a weight changed: re-lay the leaves before the next
+        decision (so that adding many dests costs one rebuild, not one each)."""
+        self._relayout = True
 
     def rebuild(self) -> None:
         """Re-lay the leaves after the dest list changed."""
+        self._relayout = False
         dests = self.svc.dests
         size = 1
         while size < len(dests):
@@ -74,7 +81,9 @@ class LoadIndex(LoadListener):
         self._dirty.add(dest)
 
     def best(self) -> Dest | None:
-        if self._dirty:
+        if self._relayout:
+            self.rebuild()
+        elif self._dirty:
             self._replay()
         return self._nodes[1] if self._nodes else None
 
