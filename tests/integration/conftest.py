@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -65,12 +66,23 @@ def start_daemon(tmp: Path, *extra: str, name: str = "pylvs.sock") -> DaemonProc
         stderr=log.open("wb"),
     )
     deadline = time.monotonic() + 15
-    while not os.path.exists(sock):
+    while not _answers(sock):
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
             raise RuntimeError(f"daemon did not start: {log.read_text()}")
         time.sleep(0.05)
     return DaemonProc(sock, proc, log, env)
+
+
+def _answers(path: str) -> bool:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.connect(path)
+    except OSError:
+        return False
+    finally:
+        s.close()
+    return True
 
 
 @pytest.fixture
