@@ -159,7 +159,12 @@ def test_deleted_dest_keeps_its_connections_by_default() -> None:
     send_in(ipvs, ACK, 0.1)
     lab.delete("web1")
     assert c is not None and c.key in ipvs.conns.conns
-    assert send_in(ipvs, ACK, 1)[0] == DROP  # silently dropped, entry lives on
+    # pylvs default: the connection drains (forwarded, uncounted).
+    assert send_in(ipvs, ACK, 1)[0] == FORWARD
+    assert lab.svc.stats.inpkts == 2
+    # The kernel's behaviour: silently dropped, the entry lives on.
+    ipvs.sysctl.keep_nodest_conn = 0
+    assert send_in(ipvs, ACK, 1)[0] == DROP
     ipvs.sysctl.expire_nodest_conn = 1
     verdict, c2 = send_in(ipvs, ACK, 2)
     assert verdict == ACCEPT and c2 is None  # expired; a non-SYN is not scheduled

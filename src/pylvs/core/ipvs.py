@@ -762,12 +762,13 @@ class Ipvs:
                     return DROP, None
                 conn = None
         if conn is not None and conn.dest is not None and not conn.dest.flags & DEST_F_AVAILABLE:
-            if not sysctl.expire_nodest_conn:
+            if sysctl.expire_nodest_conn:
+                self.expire_now(conn, now)
+                if old_conntrack:
+                    return DROP, None
+                conn = None
+            elif not sysctl.keep_nodest_conn:
                 return DROP, conn
-            self.expire_now(conn, now)
-            if old_conntrack:
-                return DROP, None
-            conn = None
         if conn is None:
             if not self._schedulable(proto, event):
                 return ACCEPT, None
@@ -790,6 +791,26 @@ class Ipvs:
         self._set_state(conn, DIR_INPUT, event, proto)
         self._finish_packet(conn, now)
         return FORWARD, conn
+
+    def packet_in(self, conn: Conn, now: float, event: int = 0, nbytes: int = 0) -> int:
+        """A later client-to-director packet of an entry the plane holds (the
+        part of :meth:`process_in` after the lookup; never for a new flow).
+
+        Returns FORWARD, DROP (deleted dest, kernel behaviour) or ACCEPT when
+        the entry is gone (expired: the plane should close the flow)."""
+        if conn.bucket is None and not conn.flags & CONN_F_ONE_PACKET:
+            return ACCEPT
+        dest = conn.dest
+        if dest is not None and not dest.flags & DEST_F_AVAILABLE:
+            if self.sysctl.expire_nodest_conn:
+                self.expire_now(conn, now)
+                return ACCEPT
+            if not self.sysctl.keep_nodest_conn:
+                return DROP
+        self._count_in(conn, nbytes)
+        self._set_state(conn, DIR_INPUT, event, decode_key(conn.key)[1])
+        self._finish_packet(conn, now)
+        return FORWARD
 
     def process_out(self, conn: Conn, now: float, event: int = 0, nbytes: int = 0) -> None:
         """A real-server-to-client packet of ``conn`` (ip_vs_out)."""

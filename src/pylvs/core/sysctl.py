@@ -23,6 +23,11 @@ class Sysctl:
     sync_threshold: tuple[int, int] = (3, 50)
     sync_persist_mode: int = 0
     sync_version: int = 1
+    # pylvs extension, not an IPVS sysctl: packets of an entry whose real
+    # server was deleted keep flowing (uncounted) until the entry ends, so a
+    # deletion drains like a weight-0 edit. 0 gives the kernel's behaviour:
+    # such packets are silently dropped (expire_nodest_conn = 1 still wins).
+    keep_nodest_conn: int = 1
 
     @property
     def secure_tcp_active(self) -> bool:

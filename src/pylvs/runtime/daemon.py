@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import os
 import signal
@@ -53,6 +54,7 @@ class Daemon:
         self.plane: DataPlane | None = None
         self.control: ControlServer | None = None
         self.started = 0.0
+        self.loop_errors = 0
         self._stop = asyncio.Event()
 
     def status(self) -> dict[str, Any]:
@@ -63,6 +65,7 @@ class Daemon:
             "uptime": round(self.clock() - self.started, 3),
             "services": len(self.ipvs.table),
             "connections": len(self.ipvs.conns),
+            "internal_errors": self.loop_errors,
             **plane,
             **self.options.extra_status,
         }
@@ -87,6 +90,7 @@ class Daemon:
             __version__, plane.name, plane.reason, opts.socket_path,
         )  # fmt: skip
         loop = asyncio.get_running_loop()
+        loop.set_exception_handler(self._loop_error)
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop)
         ticker = asyncio.create_task(self._tick_forever())
@@ -105,6 +109,16 @@ class Daemon:
                 save_rules(self.ipvs, opts.save_on_exit)
                 log.info("rules saved to %s", opts.save_on_exit)
         return 0
+
+    def _loop_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        """A callback raised: log it, count it, keep running (nothing a flow
+        does may take the daemon down)."""
+        self.loop_errors += 1
+        exc = context.get("exception")
+        if isinstance(exc, OSError) and exc.errno in (errno.EMFILE, errno.ENFILE):
+            log.error("out of file descriptors (%s): new connections wait; raise the limit", exc)
+            return
+        log.error("internal error: %s", context.get("message", "?"), exc_info=exc)
 
     async def _tick_forever(self) -> None:
         while True:

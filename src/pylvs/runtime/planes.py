@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pylvs.dataplane.base import DataPlane
 from pylvs.dataplane.none import NoPlane
 
@@ -14,13 +16,22 @@ class PlaneUnavailable(RuntimeError):
     pass
 
 
-def select_plane(name: str) -> DataPlane:
+def select_plane(name: str, proxy_protocol: Sequence[object] = ()) -> DataPlane:
+    """The plane asked for; ``auto`` takes the kernel plane where it can run
+    and the proxy plane elsewhere, and says why."""
     if name == "none":
         return NoPlane()
-    if name in ("auto", "proxy", "kernel"):
-        plane = NoPlane()
-        plane.reason = (
-            f"--dataplane {name}: no forwarding plane is built yet; holding the table only"
+    if name == "kernel":
+        raise PlaneUnavailable(
+            "the kernel data plane is not available in this version; "
+            "use --dataplane proxy (any user) or none"
         )
-        return plane
-    raise PlaneUnavailable(f"unknown data plane {name!r} (choose from {', '.join(PLANES)})")
+    from pylvs.dataplane.proxy.plane import ProxyPlane, ProxyProtocolRule
+
+    rules = [r for r in proxy_protocol if isinstance(r, ProxyProtocolRule)]
+    plane = ProxyPlane(proxy_protocol=rules)
+    if name == "auto":
+        plane.reason = (
+            "auto: the kernel plane is not available in this version, so the proxy plane runs"
+        )
+    return plane
