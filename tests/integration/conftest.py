@@ -55,12 +55,14 @@ def run_tool(
     return Result(p.returncode, p.stdout, p.stderr)
 
 
-def start_daemon(tmp: Path, *extra: str, name: str = "pylvs.sock") -> DaemonProc:
+def start_daemon(
+    tmp: Path, *extra: str, name: str = "pylvs.sock", dataplane: str = "none"
+) -> DaemonProc:
     sock = str(tmp / name)
     env = {**os.environ, "PYLVS_SOCKET": sock}
     log = tmp / f"{name}.log"
     proc = subprocess.Popen(
-        [str(BIN / "pylvs"), "run", "--dataplane", "none", *extra],
+        [str(BIN / "pylvs"), "run", "--dataplane", dataplane, *extra],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=log.open("wb"),
@@ -88,5 +90,13 @@ def _answers(path: str) -> bool:
 @pytest.fixture
 def daemon(tmp_path: Path) -> Iterator[DaemonProc]:
     d = start_daemon(tmp_path)
+    yield d
+    d.stop()
+
+
+@pytest.fixture
+def proxy(tmp_path: Path) -> Iterator[DaemonProc]:
+    """A daemon on the proxy plane (no root needed)."""
+    d = start_daemon(tmp_path, "--connect-timeout", "2", dataplane="proxy")
     yield d
     d.stop()

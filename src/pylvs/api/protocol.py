@@ -129,5 +129,18 @@ class Dispatcher:
     def _cmd_get_timeouts(self, request: Json) -> Json:
         return {"timeouts": timeouts_to_wire(self.ipvs.timeouts())}
 
+    def _cmd_get_sysctl(self, request: Json) -> Json:
+        return {"sysctl": self.ipvs.sysctl.as_dict()}
+
+    def _cmd_set_sysctl(self, request: Json) -> Json:
+        values = request.get("sysctl")
+        if not isinstance(values, dict):
+            raise WireError("field 'sysctl': expected an object of name: value")
+        try:
+            self.ipvs.sysctl.update(values)
+        except (KeyError, ValueError) as e:
+            raise WireError(str(e)) from None
+        return {"sysctl": self.ipvs.sysctl.as_dict()}
+
     def _cmd_get_daemons(self, request: Json) -> Json:
         return {"daemons": [daemon_info_to_wire(d) for d in self.ipvs.daemons()]}

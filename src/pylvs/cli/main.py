@@ -9,22 +9,15 @@ from collections.abc import Sequence
 from pylvs import __version__
 
 
-def _demo(args: argparse.Namespace) -> int:
-    from pylvs.cli.demo_core import run
-
-    return run()
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pylvs", description="Linux Virtual Server in Python")
     parser.add_argument("--version", action="version", version=f"pylvs {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    demo = sub.add_parser("demo", help="walk through the guide's NAT table")
-    demo.add_argument("--once", action="store_true", help="run the walk-through and exit")
-    demo.set_defaults(func=_demo)
-    from pylvs.cli import run
+    from pylvs.cli import demo, run, status
 
+    demo.add_parser(sub)
     run.add_parser(sub)
+    status.add_parsers(sub)
     return parser
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 __all__ = ["Sysctl"]
 
@@ -32,3 +33,31 @@ class Sysctl:
     @property
     def secure_tcp_active(self) -> bool:
         return self.secure_tcp >= 2
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def update(self, values: dict[str, Any]) -> None:
+        """Set several values at once, all or nothing (like writing
+        /proc/sys/net/ipv4/vs/NAME); raises KeyError/ValueError naming the
+        bad one."""
+        known = {f.name: f for f in fields(self)}
+        checked: dict[str, Any] = {}
+        for name, value in values.items():
+            if name not in known:
+                raise KeyError(f"unknown sysctl {name!r}")
+            current = getattr(self, name)
+            if isinstance(current, tuple):
+                if not (
+                    isinstance(value, list | tuple)
+                    and len(value) == len(current)
+                    and all(type(v) is int and v >= 0 for v in value)
+                ):
+                    raise ValueError(f"sysctl {name!r}: expected {len(current)} integers >= 0")
+                checked[name] = tuple(value)
+            elif type(value) is not int or value < 0:
+                raise ValueError(f"sysctl {name!r}: expected an integer >= 0")
+            else:
+                checked[name] = value
+        for name, value in checked.items():
+            setattr(self, name, value)

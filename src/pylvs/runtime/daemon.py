@@ -43,6 +43,9 @@ class DaemonOptions:
     dataplane: str = "auto"
     restore: str | None = None
     save_on_exit: str | None = None
+    proxy_protocol: list[Any] = field(default_factory=list)
+    connect_timeout: float = 5.0
+    sysctl: dict[str, Any] = field(default_factory=dict)
     extra_status: dict[str, Any] = field(default_factory=dict)
 
 
@@ -76,7 +79,8 @@ class Daemon:
     async def run(self) -> int:
         opts = self.options
         self.started = self.clock()
-        plane = select_plane(opts.dataplane)
+        self.ipvs.sysctl.update(opts.sysctl)
+        plane = select_plane(opts.dataplane, opts.proxy_protocol, opts.connect_timeout)
         self.plane = plane
         self.ipvs.listeners.append(plane.on_op)
         if opts.restore:

@@ -16,7 +16,9 @@ class PlaneUnavailable(RuntimeError):
     pass
 
 
-def select_plane(name: str, proxy_protocol: Sequence[object] = ()) -> DataPlane:
+def select_plane(
+    name: str, proxy_protocol: Sequence[object] = (), connect_timeout: float = 5.0
+) -> DataPlane:
     """The plane asked for; ``auto`` takes the kernel plane where it can run
     and the proxy plane elsewhere, and says why."""
     if name == "none":
@@ -29,7 +31,7 @@ def select_plane(name: str, proxy_protocol: Sequence[object] = ()) -> DataPlane:
     from pylvs.dataplane.proxy.plane import ProxyPlane, ProxyProtocolRule
 
     rules = [r for r in proxy_protocol if isinstance(r, ProxyProtocolRule)]
-    plane = ProxyPlane(proxy_protocol=rules)
+    plane = ProxyPlane(proxy_protocol=rules, connect_timeout=connect_timeout)
     if name == "auto":
         plane.reason = (
             "auto: the kernel plane is not available in this version, so the proxy plane runs"

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import socket
 import struct
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from pylvs.core.conn import Conn
 from pylvs.core.ipvs import ACCEPT, FORWARD, Ipvs
@@ -73,8 +73,10 @@ class ClientSide(asyncio.Protocol):
         self.timer: asyncio.TimerHandle | None = None
 
     # --- the client's connection --------------------------------------
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+    def connection_made(self, base: asyncio.BaseTransport) -> None:
+        # uvloop's transports are not asyncio.Transport subclasses: cast.
+        transport = cast(asyncio.Transport, base)
+        self.transport = transport
         plane = self.plane
         peer = transport.get_extra_info("peername")
         af, proto, vaddr, vport = self.key
@@ -244,8 +246,9 @@ class ServerSide(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.eof = False
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+    def connection_made(self, base: asyncio.BaseTransport) -> None:
+        transport = cast(asyncio.Transport, base)
+        self.transport = transport
         transport.set_write_buffer_limits(HIGH_WATER, LOW_WATER)
         self.client.server_ready(self)
 

@@ -10,7 +10,7 @@ One-packet services schedule every datagram anew (``-o``).
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from pylvs.core.addr import IPPROTO_UDP
 from pylvs.core.conn import Conn
@@ -38,7 +38,7 @@ class UdpService(asyncio.DatagramProtocol):
         self.ops_flows: dict[tuple[int, int, int, int], UdpFlow] = {}
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(
         self, data: bytes, addr: tuple[str, int] | tuple[str, int, int, int]
@@ -127,11 +127,11 @@ class UdpFlow(asyncio.DatagramProtocol):
         if self.closed:
             transport.close()
             return
-        self.transport = transport  # type: ignore[assignment]
+        self.transport = cast(asyncio.DatagramTransport, transport)
         pending = self.pending or []
         self.pending = None
         for data in pending:
-            transport.sendto(data)
+            self.transport.sendto(data)
 
     def send(self, data: bytes) -> None:
         if self.transport is not None:
