@@ -11,23 +11,84 @@ service name of the protocol known so far.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pylvs.core.addr import AF_INET, AF_INET6
 from pylvs.ipvsadm.cstr import strtol_whole
-from pylvs.ipvsadm.inet import inet_aton, inet_pton6
-from pylvs.ipvsadm.lookup import Resolver, proto_for_lookup
+from pylvs.ipvsadm.inet import dotted_quad, inet_aton, inet_pton6
+from pylvs.ipvsadm.lookup import proto_for_lookup
 
-__all__ = ["HostPort", "parse_host_port", "parse_ipv4_netmask"]
+if TYPE_CHECKING:
+    from pylvs.ipvsadm.lookup import Resolver
+
+__all__ = ["HostPort", "fast_host_port", "parse_host_port", "parse_ipv4_netmask"]
 
 _DIGITS = frozenset("0123456789")
 
 
-@dataclass(frozen=True, slots=True)
 class HostPort:
-    af: int
-    addr: int
-    port: int | None  # None when no port was given
+    """A parsed ``host[:port]``; ``port`` is None when no port was given."""
+
+    __slots__ = ("addr", "af", "port")
+
+    def __init__(self, af: int, addr: int, port: int | None) -> None:
+        self.af = af
+        self.addr = addr
+        self.port = port
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, HostPort):
+            return NotImplemented
+        return (self.af, self.addr, self.port) == (other.af, other.addr, other.port)
+
+    def __hash__(self) -> int:
+        return hash((self.af, self.addr, self.port))
+
+    def __repr__(self) -> str:
+        return f"HostPort(af={self.af!r}, addr={self.addr!r}, port={self.port!r})"
+
+
+def _decimal_port(text: str) -> int:
+    """A port written as 1-5 ASCII digits, 0..65535; -1 for anything else."""
+    if len(text) <= 5 and text.isascii() and text.isdigit():
+        port = int(text)
+        if port <= 65535:
+            return port
+    return -1
+
+
+def fast_host_port(text: str) -> tuple[int, int, int | None] | None:
+    """``(af, addr, port)`` for the usual numeric forms -- ``a.b.c.d``,
+    ``a.b.c.d:port``, an IPv6 literal, ``[v6]:port`` with canonical
+    dotted quads and decimal ports -- exactly as :func:`parse_host_port`
+    reads them; None for anything else (which may still be valid).
+
+    It never needs the resolver: no names, no ports out of range.
+    """
+    if text[:1] == "[":
+        end = text.find("]")
+        if end < 0 or text[end + 1 : end + 2] != ":":
+            return None
+        port = _decimal_port(text[end + 2 :])
+        if port < 0:
+            return None
+        addr6 = inet_pton6(text[1:end])
+        return None if addr6 is None else (AF_INET6, addr6, port)
+    colons = text.count(":")
+    if colons > 1:
+        # Two colons at least: no IPv4 host; an IPv6 literal has no port.
+        addr6 = inet_pton6(text)
+        return None if addr6 is None else (AF_INET6, addr6, None)
+    # No IPv6 literal has fewer than two colons.
+    if colons:
+        host, _, port_text = text.partition(":")
+        port = _decimal_port(port_text)
+        if port < 0:
+            return None
+        addr = dotted_quad(host)
+        return None if addr is None else (AF_INET, addr, port)
+    addr = dotted_quad(text)
+    return None if addr is None else (AF_INET, addr, None)
 
 
 def _host_v4(text: str, resolver: Resolver) -> int | None:
@@ -43,6 +104,9 @@ def parse_host_port(text: str, protocol: int, resolver: Resolver) -> HostPort | 
     ``protocol`` is the service protocol parsed so far (0 if none), used to
     look up a port name.
     """
+    fast = fast_host_port(text)
+    if fast is not None:
+        return HostPort(*fast)
     if all(ch in _DIGITS for ch in text):
         return None
     host = text

@@ -16,14 +16,25 @@ Option values are applied as ipvsadm applies them, so order matters where
 it matters to ipvsadm (§1.9): ``-r`` without a port copies the service port
 parsed so far, ``-M`` is read as IPv4 or IPv6 by the family known so far,
 ``-6`` needs an earlier ``-f``.
+
+Those steps live in :mod:`pylvs.ipvsadm.argv_full`. Most command lines are
+the ones ``ipvsadm-save`` writes (``-A -t 10.0.0.1:80 -s wlc``,
+``-a -t 10.0.0.1:80 -r 10.0.1.1:80 -m -w 1``), and a restore runs one per
+line, so :func:`parse_argv` first tries :func:`parse_fast`: it takes
+``-A``/``-E``/``-a``/``-e`` lines made of exact option words with plainly
+valid values (numeric addresses, decimal numbers, no names to look up),
+applies them in the same order with the same effects, and declines
+(None) anything else -- every error, every unusual spelling -- which then
+goes through the full parser. The two agree wherever the fast path answers
+(a property test compares them).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from pylvs.core.addr import AF_INET, AF_INET6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP
+from pylvs.core.addr import AF_INET, AF_INET6, IPPROTO_IP, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP
 from pylvs.core.errors import UsageError
 from pylvs.core.model import (
     CONN_F_DROUTE,
@@ -41,21 +52,20 @@ from pylvs.core.model import (
     TUNNEL_ENCAP_FLAG_CSUM,
     TUNNEL_ENCAP_FLAG_NOCSUM,
     TUNNEL_ENCAP_FLAG_REMCSUM,
+    TUNNEL_TYPE_GRE,
+    TUNNEL_TYPE_GUE,
     TUNNEL_TYPE_IPIP,
     DestSpec,
     ServiceKey,
     ServiceSpec,
 )
-from pylvs.core.ops import SyncDaemonConfig
-from pylvs.ipvsadm.addrspec import parse_host_port, parse_ipv4_netmask
-from pylvs.ipvsadm.checks import check_command_options, check_tunnel_options
-from pylvs.ipvsadm.command import Command, ListFormat
-from pylvs.ipvsadm.cstr import INT_MAX, atoi, cut_bytes, strtol_whole, to_uint32
-from pylvs.ipvsadm.inet import inet_ntop4, inet_ntop6, inet_pton4, inet_pton6
-from pylvs.ipvsadm.lookup import Resolver
-from pylvs.ipvsadm.options import COMMAND_TAGS, POPT_TABLE, TUNNEL_TYPE_NAMES
-from pylvs.ipvsadm.popt import Popt, PoptFailure, PoptHang
-from pylvs.ipvsadm.usage import try_help_message
+from pylvs.ipvsadm.addrspec import fast_host_port
+from pylvs.ipvsadm.command import DEFAULT_FORMAT, Command
+from pylvs.ipvsadm.cstr import INT_MAX
+from pylvs.ipvsadm.inet import dotted_quad
+
+if TYPE_CHECKING:
+    from pylvs.ipvsadm.lookup import Resolver
 
 __all__ = [
     "MAX_TIMEOUT",
@@ -64,6 +74,7 @@ __all__ = [
     "PoptError",
     "ProcessCrash",
     "parse_argv",
+    "parse_fast",
 ]
 
 MAX_TIMEOUT = 86400 * 31
@@ -73,25 +84,24 @@ MAX_TIMEOUT = 86400 * 31
 WEIGHT_MAX_UPSTREAM = 65535
 WEIGHT_MAX_DEBIAN = INT_MAX
 
-# Buffer sizes, less the NUL where strncpy leaves room for it (ip_vs.h).
-_SCHED_NAME_MAX = 15
-_IFNAME_MAX = 15
+# Buffer size, less the NUL where strncpy leaves room for it (ip_vs.h).
+SCHED_NAME_MAX = 15
 _PE_NAME_MAX = 16
 _SCHED_FLAGS_MAX = 127
 
-_SERVICE_PROTOCOLS = {
+SERVICE_PROTOCOLS = {
     "tcp-service": IPPROTO_TCP,
     "udp-service": IPPROTO_UDP,
     "sctp-service": IPPROTO_SCTP,
 }
-_METHODS = {"masquerading": CONN_F_MASQ, "ipip": CONN_F_TUNNEL, "gatewaying": CONN_F_DROUTE}
-_TUN_FLAGS = {
+METHODS = {"masquerading": CONN_F_MASQ, "ipip": CONN_F_TUNNEL, "gatewaying": CONN_F_DROUTE}
+TUN_FLAGS = {
     "tun-nocsum": TUNNEL_ENCAP_FLAG_NOCSUM,
     "tun-csum": TUNNEL_ENCAP_FLAG_CSUM,
     "tun-remcsum": TUNNEL_ENCAP_FLAG_REMCSUM,
 }
 # Format-only options: they set a ListFormat field of the same meaning.
-_FORMAT_OPTIONS = {
+FORMAT_OPTIONS = {
     "numeric": "numeric",
     "stats": "stats",
     "rate": "rate",
@@ -101,11 +111,9 @@ _FORMAT_OPTIONS = {
     "exact": "exact",
     "tun-info": "tun_info",
 }
-# Flag-like options that only need recording (their tag is their name).
-_PLAIN_OPTIONS = frozenset({"connection", "timeout", "daemon"})
 
 # Scheduler flags: name -> (bit, the scheduler it needs or None) (§1.7).
-_SCHED_FLAGS: dict[str, tuple[int, str | None]] = {
+SCHED_FLAGS: dict[str, tuple[int, str | None]] = {
     "flag-1": (SVC_F_SCHED1, None),
     "flag-2": (SVC_F_SCHED2, None),
     "flag-3": (SVC_F_SCHED3, None),
@@ -114,7 +122,7 @@ _SCHED_FLAGS: dict[str, tuple[int, str | None]] = {
     "mh-fallback": (SVC_F_SCHED1, "mh"),
     "mh-port": (SVC_F_SCHED2, "mh"),
 }
-_SCHED_MASK = SVC_F_SCHED1 | SVC_F_SCHED2 | SVC_F_SCHED3
+SCHED_MASK = SVC_F_SCHED1 | SVC_F_SCHED2 | SVC_F_SCHED3
 
 
 class PoptError(UsageError):
@@ -139,44 +147,6 @@ class ProcessCrash(UsageError):
         self.kind = kind
 
 
-@dataclass
-class _Entry:
-    """ipvsadm's working command entry, filled option by option."""
-
-    command: str
-    # Service. af 0 until a service option sets it.
-    af: int = 0
-    protocol: int = 0
-    addr: int = 0
-    port: int = 0
-    fwmark: int = 0
-    scheduler: str = ""
-    flags: int = 0
-    timeout: int = 0
-    netmask: int = IPV4_FULL_MASK
-    pe_name: str = ""
-    sched_flags_arg: str = ""
-    # Real server.
-    dest_af: int = 0
-    dest_addr: int = 0
-    dest_port: int = 0
-    fwd: int = CONN_F_DROUTE
-    weight: int = 1
-    u_threshold: int = 0
-    l_threshold: int = 0
-    tun_type: int = TUNNEL_TYPE_IPIP
-    tun_port: int = 0
-    tun_flags: int = 0
-    # Sync daemon.
-    state: str = ""
-    mcast_ifn: str = ""
-    syncid: int = 0
-    mcast_group: str = ""
-    mcast_port: int = 0
-    mcast_ttl: int = 0
-    sync_maxlen: int = 0
-
-
 def parse_argv(
     prog: str,
     args: Sequence[str],
@@ -193,344 +163,376 @@ def parse_argv(
     restore (a nested ``-R`` is refused); ``posixly_correct`` mirrors the
     POSIXLY_CORRECT/POSIX_ME_HARDER environment popt reads.
     """
-    if not args:
-        return Command("list")  # a bare "ipvsadm" lists the table (§1.1)
-    # C strings end at the first NUL.
-    argv = [prog, *(a.split("\0", 1)[0] for a in args)]
-    parser = _Parser(argv, resolver, posixly_correct, weight_max)
-    try:
-        return parser.run(reading_stdin)
-    except PoptHang:
-        raise ProcessCrash("hang") from None
+    if args:
+        cmd = parse_fast(args, weight_max)
+        if cmd is not None:
+            return cmd
+    from pylvs.ipvsadm.argv_full import parse_full
+
+    return parse_full(
+        prog,
+        args,
+        resolver,
+        reading_stdin=reading_stdin,
+        posixly_correct=posixly_correct,
+        weight_max=weight_max,
+    )
 
 
-class _Parser:
-    def __init__(
-        self, argv: list[str], resolver: Resolver, posixly_correct: bool, weight_max: int
-    ) -> None:
-        self._prog = argv[0]
-        self._popt = Popt(argv, POPT_TABLE, posixly_correct=posixly_correct)
-        self._resolver = resolver
-        self._weight_max = weight_max
-        self._given: list[str] = []
-        self._fmt: dict[str, bool] = {}
+# -- the fast path --------------------------------------------------------
+#
+# Only exact option words are taken (no clusters, no --name=value, no long
+# spellings of the short options), so popt reads each of them as one option
+# and a value option's value as the next word. No value taken contains
+# popt's "!#:+" or a NUL, so neither expansion nor truncation applies, and
+# no word is a leftover, so neither POSIXLY_CORRECT nor --set matter.
 
-    def _try_help(self) -> UsageError:
-        return UsageError(try_help_message(self._prog), 255)
+_FAST_COMMANDS = {
+    "-A": "add-service",
+    "-E": "edit-service",
+    "-a": "add-server",
+    "-e": "edit-server",
+}
 
-    def run(self, reading_stdin: bool) -> Command:
-        try:
-            first = self._popt.next_option()
-        except PoptFailure:
-            raise self._try_help() from None
-        if first is None:
-            raise self._try_help()
-        opt, value = first
-        command = COMMAND_TAGS.get(opt.tag)
-        if command is None:
-            raise self._try_help()
-        if command in ("help", "version"):
-            return Command(command)
-        e = _Entry(command)
-        if command in ("start-daemon", "stop-daemon"):
-            if value not in ("master", "backup"):
-                raise UsageError(
-                    "illegal start-daemon parameter specified"
-                    if command == "start-daemon"
-                    else "illegal start_daemon specified"
-                )
-            e.state = value
-        self._options(e)
-        timeouts = self._leftovers(e)
-        if e.sched_flags_arg:
-            e.flags = (e.flags & ~_SCHED_MASK) | _sched_flags(e.scheduler, e.sched_flags_arg)
-        self._checks(e)
-        if command == "restore" and reading_stdin:
-            raise self._try_help()
-        return self._command(e, timeouts)
+# Option codes.
+_O_TCP, _O_UDP, _O_SCTP, _O_FWMARK, _O_IPV6 = 1, 2, 3, 4, 5
+_O_SCHED, _O_PERSIST, _O_NETMASK, _O_PE, _O_OPS, _O_SCHED_FLAGS = 6, 7, 8, 9, 10, 11
+_O_REAL, _O_MASQ, _O_IPIP, _O_GATE, _O_WEIGHT, _O_UTHRESH, _O_LTHRESH = 12, 13, 14, 15, 16, 17, 18
+_O_TUN_TYPE, _O_TUN_PORT, _O_NOCSUM, _O_CSUM, _O_REMCSUM = 19, 20, 21, 22, 23
 
-    # -- step 2: options ------------------------------------------------
+# The option names the fast path sets (those of "multiple '...' options"
+# and of Command.options), one bit each.
+_OPTION_NAMES = (
+    "service-address",
+    "scheduler",
+    "persistent",
+    "netmask",
+    "ops",
+    "pe",
+    "sched-flags",
+    "real-server",
+    "forwarding-method",
+    "weight",
+    "u-threshold",
+    "l-threshold",
+    "tun-type",
+    "tun-port",
+    "tun-nocsum",
+    "tun-csum",
+    "tun-remcsum",
+)
+_OPTION_BITS = {name: 1 << n for n, name in enumerate(_OPTION_NAMES)}
+_B_SERVICE = _OPTION_BITS["service-address"]
+_B_REAL = _OPTION_BITS["real-server"]
+_B_TUN_PORT = _OPTION_BITS["tun-port"]
+_B_REMCSUM = _OPTION_BITS["tun-remcsum"]
+_B_CSUMS = _OPTION_BITS["tun-nocsum"] | _OPTION_BITS["tun-csum"] | _B_REMCSUM
+_B_TUNNEL = _OPTION_BITS["tun-type"] | _B_TUN_PORT | _B_CSUMS
 
-    def _options(self, e: _Entry) -> None:
-        while True:
-            try:
-                item = self._popt.next_option()
-            except PoptFailure as failure:
-                raise PoptError(f"{self._popt.bad_option()}: {failure.reason}") from None
-            if item is None:
-                return
-            opt, value = item
-            self._apply(e, opt.tag, value)
 
-    def _set_option(self, name: str) -> None:
-        if name in self._given:
-            raise UsageError(f"multiple '{name}' options specified")
-        self._given.append(name)
+def _words(table: dict[str, tuple[int, str | None]]) -> dict[str, tuple[int, int, int]]:
+    """Word -> (code, option bit, option number + 1); 0, 0 for -6."""
+    return {
+        w: (code, 0, 0)
+        if name is None
+        else (code, _OPTION_BITS[name], _OPTION_NAMES.index(name) + 1)
+        for w, (code, name) in table.items()
+    }
 
-    def _number(self, name: str, value: str | None, low: int, high: int, message: str) -> int:
-        self._set_option(name)
-        n = strtol_whole(value or "")
-        if n is None or not low <= n <= high:
-            raise UsageError(message)
-        return n
 
-    def _apply(self, e: _Entry, tag: str, value: str | None) -> None:
-        text = value or ""
-        if tag in _SERVICE_PROTOCOLS:
-            self._set_option("service-address")
-            e.protocol = _SERVICE_PROTOCOLS[tag]
-            hp = parse_host_port(text, e.protocol, self._resolver)
+# The option words each command may take (the legal ones of the command
+# matrix, §1.10), with their code and the option they set (None: -6, which
+# is no option by name).
+_SERVICE_WORDS: dict[str, tuple[int, str | None]] = {
+    "-t": (_O_TCP, "service-address"),
+    "-u": (_O_UDP, "service-address"),
+    "--sctp-service": (_O_SCTP, "service-address"),
+    "-f": (_O_FWMARK, "service-address"),
+    "-6": (_O_IPV6, None),
+}
+FAST_SERVICE_WORDS: dict[str, tuple[int, str | None]] = {
+    **_SERVICE_WORDS,
+    "-s": (_O_SCHED, "scheduler"),
+    "-p": (_O_PERSIST, "persistent"),
+    "-M": (_O_NETMASK, "netmask"),
+    "--pe": (_O_PE, "pe"),
+    "-o": (_O_OPS, "ops"),
+    "-b": (_O_SCHED_FLAGS, "sched-flags"),
+}
+FAST_SERVER_WORDS: dict[str, tuple[int, str | None]] = {
+    **_SERVICE_WORDS,
+    "-r": (_O_REAL, "real-server"),
+    "-m": (_O_MASQ, "forwarding-method"),
+    "-i": (_O_IPIP, "forwarding-method"),
+    "-g": (_O_GATE, "forwarding-method"),
+    "-w": (_O_WEIGHT, "weight"),
+    "-x": (_O_UTHRESH, "u-threshold"),
+    "-y": (_O_LTHRESH, "l-threshold"),
+    "--tun-type": (_O_TUN_TYPE, "tun-type"),
+    "--tun-port": (_O_TUN_PORT, "tun-port"),
+    "--tun-nocsum": (_O_NOCSUM, "tun-nocsum"),
+    "--tun-csum": (_O_CSUM, "tun-csum"),
+    "--tun-remcsum": (_O_REMCSUM, "tun-remcsum"),
+}
+_SERVICE_CODES = _words(FAST_SERVICE_WORDS)
+_SERVER_CODES = _words(FAST_SERVER_WORDS)
+_VALUELESS = frozenset({_O_IPV6, _O_OPS, _O_MASQ, _O_IPIP, _O_GATE, _O_NOCSUM, _O_CSUM, _O_REMCSUM})
+_THRESHOLDS = frozenset({_O_UTHRESH, _O_LTHRESH})
+_PROTOCOLS = {_O_TCP: IPPROTO_TCP, _O_UDP: IPPROTO_UDP, _O_SCTP: IPPROTO_SCTP}
+_FAST_METHODS = {_O_MASQ: CONN_F_MASQ, _O_IPIP: CONN_F_TUNNEL, _O_GATE: CONN_F_DROUTE}
+_FAST_TUN_FLAGS = {
+    _O_NOCSUM: TUNNEL_ENCAP_FLAG_NOCSUM,
+    _O_CSUM: TUNNEL_ENCAP_FLAG_CSUM,
+    _O_REMCSUM: TUNNEL_ENCAP_FLAG_REMCSUM,
+}
+FAST_TUN_TYPES = {"ipip": TUNNEL_TYPE_IPIP, "gue": TUNNEL_TYPE_GUE, "gre": TUNNEL_TYPE_GRE}
+
+# Caches (bounded): Command.options by the options given, in their order;
+# host:port texts by text (a restore names each service on every one of
+# its server lines).
+_OPTION_SETS: dict[int, frozenset[str]] = {}
+_HOST_PORTS: dict[str, tuple[int, int, int | None]] = {}
+_CACHE_MAX = 4096
+
+
+def _options(sequence: int) -> frozenset[str]:
+    """Command.options for the option numbers (+ 1) in ``sequence``, five
+    bits each, the first given highest: built from the names in the order
+    given, as the full parser builds it (the same set, iterated alike)."""
+    options = _OPTION_SETS.get(sequence)
+    if options is None:
+        names = []
+        rest = sequence
+        while rest:
+            names.append(_OPTION_NAMES[(rest & 31) - 1])
+            rest >>= 5
+        options = frozenset(reversed(names))
+        if len(_OPTION_SETS) >= _CACHE_MAX:
+            _OPTION_SETS.clear()
+        _OPTION_SETS[sequence] = options
+    return options
+
+
+def _host_port(text: str) -> tuple[int, int, int | None] | None:
+    hp = _HOST_PORTS.get(text)
+    if hp is None:
+        hp = fast_host_port(text)
+        if hp is not None:
+            if len(_HOST_PORTS) >= _CACHE_MAX:
+                _HOST_PORTS.clear()
+            _HOST_PORTS[text] = hp
+    return hp
+
+
+def _decimal(text: str, max_len: int) -> int:
+    """The number ``text`` writes in 1..max_len ASCII digits, else -1
+    (strtol may still read it: the full parser decides)."""
+    if len(text) <= max_len and text.isascii() and text.isdigit():
+        return int(text)
+    return -1
+
+
+def _name(text: str, max_len: int) -> bool:
+    """A scheduler or engine name that no buffer cuts: 1..max_len ASCII
+    letters and digits."""
+    return len(text) <= max_len and text.isascii() and text.isalnum()
+
+
+def parse_fast(args: Sequence[str], weight_max: int) -> Command | None:
+    """What :func:`parse_argv` returns for ``args``, or None when this fast
+    path is not sure (then only the full parser knows, error or not)."""
+    command = _FAST_COMMANDS.get(args[0])
+    if command is None:
+        return None
+    server = command == "add-server" or command == "edit-server"
+    codes = _SERVER_CODES if server else _SERVICE_CODES
+    given = 0  # option bits
+    sequence = 0  # the options in their order (see _options)
+    # ipvsadm's entry, as in argv_full._Entry.
+    af = protocol = addr = port = fwmark = 0
+    scheduler = pe_name = sched_flags_arg = ""
+    flags = timeout = 0
+    netmask = IPV4_FULL_MASK
+    dest_af = dest_addr = dest_port = 0
+    fwd = CONN_F_DROUTE
+    weight = 1
+    u_threshold = l_threshold = tun_port = tun_flags = 0
+    tun_type = TUNNEL_TYPE_IPIP
+
+    n = len(args)
+    i = 1
+    while i < n:
+        entry = codes.get(args[i])
+        if entry is None:
+            return None
+        i += 1
+        code, bit, number = entry
+        if bit:
+            if given & bit:
+                return None  # multiple '...' options
+            given |= bit
+            sequence = sequence << 5 | number
+        value = ""
+        if code not in _VALUELESS and code != _O_PERSIST:
+            if i == n:
+                return None  # missing argument
+            value = args[i]
+            i += 1
+        # The most frequent options first.
+        if code <= _O_SCTP:
+            hp = _host_port(value)
             if hp is None:
-                raise UsageError("illegal virtual server address[:port] specified")
-            e.af, e.addr = hp.af, hp.addr
-            if hp.af == AF_INET6:
-                e.netmask = IPV6_FULL_PREFIX
-            if hp.port is not None:
-                e.port = hp.port
-        elif tag == "fwmark-service":
-            self._set_option("service-address")
-            # ipvsadm gives fwmark services TCP; it decides -r port names.
-            e.af, e.protocol = AF_INET, IPPROTO_TCP
-            mark = strtol_whole(text)
-            if mark is None or not 1 <= mark <= 0xFFFFFFFF:
-                raise UsageError(f"invalid fwmark value `{text}' specified")
-            e.fwmark = mark
-        elif tag == "scheduler":
-            self._set_option("scheduler")
-            e.scheduler = cut_bytes(text, _SCHED_NAME_MAX)
-        elif tag == "persistent":
-            self._set_option("persistent")
-            e.flags |= SVC_F_PERSISTENT
-            e.timeout = (
-                DEFAULT_PERSISTENT_TIMEOUT if value is None else _timeout(value, 1, MAX_TIMEOUT)
-            )
-        elif tag == "netmask":
-            self._set_option("netmask")
-            if e.af != AF_INET6:
-                mask = parse_ipv4_netmask(text, self._resolver)
+                return None
+            protocol = _PROTOCOLS[code]
+            af, addr, hp_port = hp
+            if af == AF_INET6:
+                netmask = IPV6_FULL_PREFIX
+            if hp_port is not None:
+                port = hp_port
+        elif code == _O_REAL:
+            hp = _host_port(value)
+            if hp is None:
+                return None
+            dest_af, dest_addr, hp_port = hp
+            dest_port = port if hp_port is None else hp_port
+        elif code in _FAST_METHODS:
+            fwd = _FAST_METHODS[code]
+        elif code == _O_WEIGHT:
+            weight = _decimal(value, 10)
+            if not 0 <= weight <= weight_max:
+                return None
+        elif code == _O_SCHED:
+            if not _name(value, SCHED_NAME_MAX):
+                return None
+            scheduler = value
+        elif code == _O_FWMARK:
+            fwmark = _decimal(value, 10)
+            if not 1 <= fwmark <= 0xFFFFFFFF:
+                return None
+            af, protocol = AF_INET, IPPROTO_TCP
+        elif code == _O_IPV6:
+            if not fwmark:
+                return None  # -6 used before -f
+            af, netmask = AF_INET6, IPV6_FULL_PREFIX
+        elif code == _O_PERSIST:
+            # The value is optional: popt takes the next word unless it
+            # starts with "-".
+            flags |= SVC_F_PERSISTENT
+            if i < n and not args[i].startswith("-"):
+                timeout = _decimal(args[i], 10)
+                i += 1
+                if not 1 <= timeout <= MAX_TIMEOUT:
+                    return None
+            else:
+                timeout = DEFAULT_PERSISTENT_TIMEOUT
+        elif code == _O_NETMASK:
+            if af != AF_INET6:
+                mask = dotted_quad(value)
                 if mask is None:
-                    raise UsageError("illegal virtual server persistent mask specified")
-                e.netmask = mask
+                    return None
+                netmask = mask
             else:
-                e.netmask = to_uint32(atoi(text))
-                if not 1 <= e.netmask <= 128:
-                    raise UsageError("illegal ipv6 netmask specified")
-        elif tag == "real-server":
-            self._set_option("real-server")
-            hp = parse_host_port(text, e.protocol, self._resolver)
-            if hp is None:
-                raise UsageError("illegal real server address[:port] specified")
-            e.dest_af, e.dest_addr = hp.af, hp.addr
-            e.dest_port = e.port if hp.port is None else hp.port
-        elif tag in _METHODS:
-            self._set_option("forwarding-method")
-            e.fwd = _METHODS[tag]
-        elif tag == "weight":
-            e.weight = self._number(
-                "weight", value, 0, self._weight_max, "illegal weight specified"
-            )
-        elif tag == "u-threshold":
-            e.u_threshold = self._number(
-                "u-threshold", value, 0, INT_MAX, "illegal u_threshold specified"
-            )
-        elif tag == "l-threshold":
-            e.l_threshold = self._number(
-                "l-threshold", value, 0, INT_MAX, "illegal l_threshold specified"
-            )
-        elif tag == "mcast-interface":
-            self._set_option("mcast-interface")
-            e.mcast_ifn = cut_bytes(text, _IFNAME_MAX)
-        elif tag == "syncid":
-            e.syncid = self._number("syncid", value, 0, 255, "illegal syncid specified")
-        elif tag in _FORMAT_OPTIONS:
-            self._set_option(tag)
-            self._fmt[_FORMAT_OPTIONS[tag]] = True
-        elif tag in _PLAIN_OPTIONS:
-            self._set_option(tag)
-        elif tag == "sort":
-            pass  # accepted with every command, does nothing (§1.2)
-        elif tag == "ipv6":
-            # Not an option by name: never illegal, may repeat (§1.6).
-            if not e.fwmark:
-                raise UsageError("-6 used before -f\n")
-            e.af, e.netmask = AF_INET6, IPV6_FULL_PREFIX
-        elif tag == "ops":
-            self._set_option("ops")
-            e.flags |= SVC_F_ONEPACKET
-        elif tag == "pe":
-            self._set_option("pe")
-            e.pe_name = cut_bytes(text, _PE_NAME_MAX)
-        elif tag == "sched-flags":
-            self._set_option("sched-flags")
-            e.sched_flags_arg = cut_bytes(text, _SCHED_FLAGS_MAX)
-        elif tag == "mcast-group":
-            self._set_option("mcast-group")
-            e.mcast_group = _mcast_group(text)
-        elif tag == "mcast-port":
-            e.mcast_port = self._number(
-                "mcast-port", value, 1, 65535, "illegal mcast-port specified"
-            )
-        elif tag == "mcast-ttl":
-            e.mcast_ttl = self._number("mcast-ttl", value, 1, 255, "illegal mcast-ttl specified")
-        elif tag == "sync-maxlen":
-            # 65535 less the IPv4 and UDP headers.
-            e.sync_maxlen = self._number(
-                "sync-maxlen", value, 1, 65535 - 20 - 8, "illegal sync-maxlen specified"
-            )
-        elif tag == "tun-type":
-            self._set_option("tun-type")
-            if text not in TUNNEL_TYPE_NAMES:
-                raise UsageError("illegal tunnel type specified")
-            e.tun_type = TUNNEL_TYPE_NAMES.index(text)
-        elif tag == "tun-port":
-            e.tun_port = self._number("tun-port", value, 1, 65535, "illegal tunnel port specified")
-        elif tag in _TUN_FLAGS:
-            self._set_option(tag)
-            e.tun_flags |= _TUN_FLAGS[tag]
-        else:
-            # A command (or -h/-v) after the command (§1.2).
-            raise UsageError(f"invalid option `{self._popt.bad_option()}'")
-
-    # -- step 3: leftovers ----------------------------------------------
-
-    def _leftovers(self, e: _Entry) -> tuple[int, int, int] | None:
-        timeouts = None
-        if e.command == "set":
-            words: list[str] = []
-            while len(words) < 3:
-                word = self._popt.next_leftover()
-                if word is None:
-                    raise UsageError("--set option requires 3 timeout values")
-                words.append(word)
-            tcp, tcpfin, udp = (_timeout(w, 0, MAX_TIMEOUT) for w in words)
-            timeouts = (tcp, tcpfin, udp)
-        extra = self._popt.next_leftover()
-        if extra is not None:
-            raise UsageError(f"unexpected argument {extra}")
-        return timeouts
-
-    # -- step 5: checks -------------------------------------------------
-
-    def _checks(self, e: _Entry) -> None:
-        given = set(self._given)
-        check_command_options(e.command, given)
-        if e.command in ("add-service", "edit-service"):
-            if not e.fwmark and not e.port and not e.flags & SVC_F_PERSISTENT:
-                raise UsageError("Zero port specified for non-persistent service")
-            if e.flags & SVC_F_ONEPACKET and not e.fwmark and e.protocol != IPPROTO_UDP:
-                raise UsageError("One-Packet Scheduling is only for UDP virtual services")
-            if not e.scheduler:
-                e.scheduler = DEFAULT_SCHEDULER
-        if e.command == "start-daemon" and not e.mcast_ifn:
-            e.mcast_ifn = "eth0"
-        if e.command in ("add-server", "edit-server"):
-            # Direct routing and tunnelling cannot change the port (§1.8 step 4).
-            if not e.fwmark and e.fwd in (CONN_F_TUNNEL, CONN_F_DROUTE):
-                e.dest_port = e.port
-            if e.dest_af != e.af and e.fwd != CONN_F_TUNNEL:
-                raise UsageError("Different address family is allowed only for tunneling servers")
-            if given & {"tun-type", "tun-port", *_TUN_FLAGS} and e.fwd != CONN_F_TUNNEL:
-                raise UsageError("Tunnel options conflict with forward method")
-            check_tunnel_options(TUNNEL_TYPE_NAMES[e.tun_type], given)
-        if e.command == "list" and (
-            (
-                given & {"connection", "timeout", "daemon"}
-                and given & {"stats", "rate", "thresholds"}
-            )
-            or (given & {"timeout", "daemon"} and "persistent-conn" in given)
-        ):
-            raise UsageError("options conflicts in the list command")
-
-    # -- result -----------------------------------------------------------
-
-    def _command(self, e: _Entry, timeouts: tuple[int, int, int] | None) -> Command:
-        given = frozenset(self._given)
-        key: ServiceKey | None = None
-        if "service-address" in given:
-            if e.fwmark:
-                key = ServiceKey.fwm(e.fwmark, e.af)
+                netmask = _decimal(value, 3)
+                if not 1 <= netmask <= 128:
+                    return None
+        elif code == _O_PE:
+            if not _name(value, _PE_NAME_MAX):
+                return None
+            pe_name = value
+        elif code == _O_OPS:
+            flags |= SVC_F_ONEPACKET
+        elif code == _O_SCHED_FLAGS:
+            if len(value) > _SCHED_FLAGS_MAX or not value.isascii():
+                return None
+            sched_flags_arg = value
+        elif code in _THRESHOLDS:
+            threshold = _decimal(value, 10)
+            if not 0 <= threshold <= INT_MAX:
+                return None
+            if code == _O_UTHRESH:
+                u_threshold = threshold
             else:
-                key = ServiceKey(e.af, e.protocol, e.addr, e.port)
-        service = None
-        if key is not None and e.command in ("add-service", "edit-service"):
-            service = ServiceSpec(
-                key=key,
-                scheduler=e.scheduler,
-                flags=e.flags,
-                timeout=e.timeout,
-                netmask=e.netmask,
-                pe_name=e.pe_name,
-            )
-        dest = None
-        if "real-server" in given:
-            dest = DestSpec(
-                af=e.dest_af,
-                addr=e.dest_addr,
-                port=e.dest_port,
-                fwd=e.fwd,
-                weight=e.weight,
-                u_threshold=e.u_threshold,
-                l_threshold=e.l_threshold,
-                tun_type=e.tun_type,
-                tun_port=e.tun_port,
-                tun_flags=e.tun_flags,
-            )
-        daemon = None
-        if e.command in ("start-daemon", "stop-daemon"):
-            daemon = SyncDaemonConfig(
-                state=e.state,
-                mcast_ifn=e.mcast_ifn,
-                syncid=e.syncid,
-                sync_maxlen=e.sync_maxlen,
-                mcast_group=e.mcast_group,
-                mcast_port=e.mcast_port,
-                mcast_ttl=e.mcast_ttl,
-            )
-        return Command(
-            name=e.command,
-            options=given,
-            service_key=key,
-            service=service,
-            dest=dest,
-            fmt=ListFormat(**self._fmt),
-            timeouts=timeouts,
-            daemon=daemon,
-        )
+                l_threshold = threshold
+        elif code == _O_TUN_TYPE:
+            tun_type_value = FAST_TUN_TYPES.get(value)
+            if tun_type_value is None:
+                return None
+            tun_type = tun_type_value
+        elif code == _O_TUN_PORT:
+            tun_port = _decimal(value, 5)
+            if not 1 <= tun_port <= 65535:
+                return None
+        else:  # a checksum flag
+            tun_flags |= _FAST_TUN_FLAGS[code]
+
+    if sched_flags_arg:
+        bits = _fast_sched_flags(scheduler, sched_flags_arg)
+        if bits is None:
+            return None
+        flags = (flags & ~SCHED_MASK) | bits
+    if not given & _B_SERVICE:
+        return None  # the service is mandatory
+    if fwmark:
+        key = ServiceKey(af, IPPROTO_IP, 0, 0, fwmark)
+    else:
+        key = ServiceKey(af, protocol, addr, port)
+
+    if not server:
+        if not fwmark and not port and not flags & SVC_F_PERSISTENT:
+            return None  # Zero port specified for non-persistent service
+        if flags & SVC_F_ONEPACKET and not fwmark and protocol != IPPROTO_UDP:
+            return None  # One-Packet Scheduling is only for UDP virtual services
+        service = ServiceSpec(key, scheduler or DEFAULT_SCHEDULER, flags, timeout, netmask, pe_name)
+        return Command(command, _options(sequence), key, service, None, DEFAULT_FORMAT, None, None)
+
+    if not given & _B_REAL:
+        return None  # the server is mandatory
+    if not fwmark and fwd in (CONN_F_TUNNEL, CONN_F_DROUTE):
+        dest_port = port
+    if fwd != CONN_F_TUNNEL:
+        if dest_af != af or given & _B_TUNNEL:
+            return None  # a family change or tunnel options need -i
+    elif not _tunnel_options_pass(tun_type, given):
+        return None
+    dest = DestSpec(
+        dest_af,
+        dest_addr,
+        dest_port,
+        fwd,
+        weight,
+        u_threshold,
+        l_threshold,
+        tun_type,
+        tun_port,
+        tun_flags,
+    )
+    return Command(command, _options(sequence), key, None, dest, DEFAULT_FORMAT, None, None)
 
 
-def _timeout(text: str, low: int, high: int) -> int:
-    n = strtol_whole(text)
-    if n is None or not low <= n <= high:
-        raise UsageError(f"invalid timeout value `{text}' specified")
-    return n
-
-
-def _mcast_group(text: str) -> str:
-    """A multicast group as the kernel will report it (inet_ntop form)."""
-    if ":" in text:
-        addr6 = inet_pton6(text)
-        if addr6 is None or addr6 >> 120 != 0xFF:
-            raise UsageError(f"invalid IPv6 mcast-group `{text}'")
-        return inet_ntop6(addr6)
-    addr4 = inet_pton4(text)
-    if addr4 is None or addr4 >> 28 != 0xE:
-        raise UsageError(f"invalid IPv4 mcast-group `{text}'")
-    return inet_ntop4(addr4)
-
-
-def _sched_flags(scheduler: str, arg: str) -> int:
-    """The flag bits of a ``-b`` list (§1.7); strtok skips empty items."""
+def _fast_sched_flags(scheduler: str, arg: str) -> int | None:
+    """The bits of a ``-b`` list whose items are all known and fit the
+    scheduler; None otherwise (empty items included)."""
     scheduler = scheduler or DEFAULT_SCHEDULER
-    words = [w for w in arg.split(",") if w]
-    if not words:
-        # ipvsadm hands strtok's NULL to strcmp (``-b ,``).
-        raise ProcessCrash("segfault")
-    flags = 0
-    for word in words:
-        if word not in _SCHED_FLAGS:
-            raise UsageError(f"invalid scheduler flag `{word}'")
-        bit, needs = _SCHED_FLAGS[word]
-        flags |= bit
+    bits = 0
+    for word in arg.split(","):
+        entry = SCHED_FLAGS.get(word)
+        if entry is None:
+            return None
+        bit, needs = entry
         if needs is not None and scheduler != needs:
-            raise UsageError(f"incompatible scheduler flag `{word}'")
-    return flags
+            return None
+        bits |= bit
+    return bits
+
+
+def _tunnel_options_pass(tun_type: int, given: int) -> bool:
+    """ipvsadm's tunnel_opt_check passes (§1.11): ipip takes no tunnel
+    option but --tun-type, gue needs --tun-port and takes one checksum
+    option, gre takes --tun-nocsum or --tun-csum."""
+    checksums = given & _B_CSUMS
+    one_checksum = checksums & (checksums - 1) == 0  # none or a single bit
+    if tun_type == TUNNEL_TYPE_GUE:
+        return bool(given & _B_TUN_PORT) and one_checksum
+    if tun_type == TUNNEL_TYPE_GRE:
+        return not given & (_B_TUN_PORT | _B_REMCSUM) and one_checksum
+    return not given & (_B_TUN_PORT | _B_CSUMS)

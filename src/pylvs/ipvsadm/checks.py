@@ -42,11 +42,41 @@ def _scan(
             )
 
 
+# A rule table, condensed: the mandatory names, the illegal names and the
+# mutually exclusive ones, all among the scanned names. A ``given`` passes
+# the scan exactly when it has every mandatory name, no illegal one and at
+# most one exclusive one; only a failure needs the scan (for its message).
+_Summary = tuple[frozenset[str], frozenset[str], frozenset[str]]
+
+
+def _summary(rules: Mapping[str, str], order: Sequence[str]) -> _Summary:
+    return (
+        frozenset(n for n in order if rules.get(n, "x") == "+"),
+        frozenset(n for n in order if rules.get(n, "x") == "x"),
+        frozenset(n for n in order if rules.get(n, "x") == "1"),
+    )
+
+
+_COMMAND_SUMMARIES = {c: _summary(r, OPTION_NAMES) for c, r in COMMAND_OPTIONS.items()}
+_TUNNEL_SUMMARIES = {t: _summary(r, TUNNEL_OPTION_ORDER) for t, r in TUNNEL_OPTIONS.items()}
+
+
+def _passes(summary: _Summary, given: Collection[str]) -> bool:
+    mandatory, illegal, exclusive = summary
+    return (
+        mandatory.issubset(given)
+        and illegal.isdisjoint(given)
+        and len(exclusive.intersection(given)) <= 1
+    )
+
+
 def check_command_options(command: str, given: Collection[str]) -> None:
     """ipvsadm's ``generic_opt_check`` for ``command`` (a name in messages)."""
-    _scan(COMMAND_OPTIONS[command], OPTION_NAMES, given, f"'{command}' command")
+    if not _passes(_COMMAND_SUMMARIES[command], given):
+        _scan(COMMAND_OPTIONS[command], OPTION_NAMES, given, f"'{command}' command")
 
 
 def check_tunnel_options(tun_type: str, given: Collection[str]) -> None:
     """ipvsadm's ``tunnel_opt_check`` for ``-a``/``-e`` with ``-i``."""
-    _scan(TUNNEL_OPTIONS[tun_type], TUNNEL_OPTION_ORDER, given, f"'{tun_type}' tunnel type")
+    if not _passes(_TUNNEL_SUMMARIES[tun_type], given):
+        _scan(TUNNEL_OPTIONS[tun_type], TUNNEL_OPTION_ORDER, given, f"'{tun_type}' tunnel type")

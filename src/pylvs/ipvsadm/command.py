@@ -1,27 +1,20 @@
 """What one ipvsadm invocation asks for, once parsed and checked, and the
-core op a table-changing command becomes (reference §1.3, §1.8, §2.1)."""
+core op a table-changing command becomes (reference §1.3, §1.8, §2.1).
+
+:class:`ListFormat` and :class:`Command` behave as frozen, slotted
+dataclasses but are written out (see :mod:`pylvs.ipvsadm.frozen`).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING, Any
 
-from pylvs.core.model import DestSpec, ServiceKey, ServiceSpec
-from pylvs.core.ops import (
-    AddDest,
-    AddService,
-    DelDest,
-    DelService,
-    EditDest,
-    EditService,
-    Flush,
-    Op,
-    SetTimeouts,
-    StartDaemon,
-    StopDaemon,
-    SyncDaemonConfig,
-    Zero,
-)
+from pylvs.ipvsadm.frozen import FrozenValue, init_field
+
+if TYPE_CHECKING:
+    from pylvs.core.model import DestSpec, ServiceKey, ServiceSpec
+    from pylvs.core.ops import Op, SyncDaemonConfig
 
 __all__ = [
     "TABLE_COMMANDS",
@@ -44,18 +37,71 @@ class View(Enum):
     TUN_INFO = "tun-info"
 
 
-@dataclass(frozen=True, slots=True)
-class ListFormat:
+class ListFormat(FrozenValue):
     """ipvsadm's listing format flags, as given on the command line."""
 
-    numeric: bool = False
-    stats: bool = False
-    rate: bool = False
-    thresholds: bool = False
-    persistent_conn: bool = False
-    tun_info: bool = False
-    nosort: bool = False
-    exact: bool = False
+    __slots__ = (
+        "exact",
+        "nosort",
+        "numeric",
+        "persistent_conn",
+        "rate",
+        "stats",
+        "thresholds",
+        "tun_info",
+    )
+    __match_args__ = (
+        "numeric",
+        "stats",
+        "rate",
+        "thresholds",
+        "persistent_conn",
+        "tun_info",
+        "nosort",
+        "exact",
+    )
+
+    numeric: bool
+    stats: bool
+    rate: bool
+    thresholds: bool
+    persistent_conn: bool
+    tun_info: bool
+    nosort: bool
+    exact: bool
+
+    def __init__(
+        self,
+        numeric: bool = False,
+        stats: bool = False,
+        rate: bool = False,
+        thresholds: bool = False,
+        persistent_conn: bool = False,
+        tun_info: bool = False,
+        nosort: bool = False,
+        exact: bool = False,
+    ) -> None:
+        init = init_field
+        init(self, "numeric", numeric)
+        init(self, "stats", stats)
+        init(self, "rate", rate)
+        init(self, "thresholds", thresholds)
+        init(self, "persistent_conn", persistent_conn)
+        init(self, "tun_info", tun_info)
+        init(self, "nosort", nosort)
+        init(self, "exact", exact)
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (
+            self.numeric,
+            self.stats,
+            self.rate,
+            self.thresholds,
+            self.persistent_conn,
+            self.tun_info,
+            self.nosort,
+            self.exact,
+        )
 
     @property
     def view(self) -> View:
@@ -71,6 +117,9 @@ class ListFormat:
         if self.tun_info:
             return View.TUN_INFO
         return View.PLAIN
+
+
+DEFAULT_FORMAT = ListFormat()
 
 
 class ListTarget(Enum):
@@ -100,28 +149,84 @@ TABLE_COMMANDS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Command:
+class Command(FrozenValue):
     """A parsed, checked invocation.
 
     ``name`` is the command's name in messages (``add-service``, ``flush``,
     ``list``, ...) or ``help``/``version``. ``options`` holds the option
-    names given (§1.4 names). Fields a command does not use are None.
+    names given (§1.4 names). Fields a command does not use are None:
+
+    * ``service_key``: the service option, for every command that has one;
+    * ``service``: add/edit-service: the complete service sent (defaults
+      applied, §1.8);
+    * ``dest``: add/edit-server: complete; delete-server: address and port
+      only matter;
+    * ``timeouts``: set: tcp, tcpfin, udp;
+    * ``daemon``: start-daemon / stop-daemon.
     """
 
+    __slots__ = (
+        "daemon",
+        "dest",
+        "fmt",
+        "name",
+        "options",
+        "service",
+        "service_key",
+        "timeouts",
+    )
+    __match_args__ = (
+        "name",
+        "options",
+        "service_key",
+        "service",
+        "dest",
+        "fmt",
+        "timeouts",
+        "daemon",
+    )
+
     name: str
-    options: frozenset[str] = frozenset()
-    # The service option, for every command that has one.
-    service_key: ServiceKey | None = None
-    # add/edit-service: the complete service sent (defaults applied, §1.8).
-    service: ServiceSpec | None = None
-    # add/edit-server: complete; delete-server: address and port only matter.
-    dest: DestSpec | None = None
-    fmt: ListFormat = ListFormat()
-    # set: tcp, tcpfin, udp.
-    timeouts: tuple[int, int, int] | None = None
-    # start-daemon / stop-daemon.
-    daemon: SyncDaemonConfig | None = None
+    options: frozenset[str]
+    service_key: ServiceKey | None
+    service: ServiceSpec | None
+    dest: DestSpec | None
+    fmt: ListFormat
+    timeouts: tuple[int, int, int] | None
+    daemon: SyncDaemonConfig | None
+
+    def __init__(
+        self,
+        name: str,
+        options: frozenset[str] = frozenset(),
+        service_key: ServiceKey | None = None,
+        service: ServiceSpec | None = None,
+        dest: DestSpec | None = None,
+        fmt: ListFormat = DEFAULT_FORMAT,
+        timeouts: tuple[int, int, int] | None = None,
+        daemon: SyncDaemonConfig | None = None,
+    ) -> None:
+        init = init_field
+        init(self, "name", name)
+        init(self, "options", options)
+        init(self, "service_key", service_key)
+        init(self, "service", service)
+        init(self, "dest", dest)
+        init(self, "fmt", fmt)
+        init(self, "timeouts", timeouts)
+        init(self, "daemon", daemon)
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (
+            self.name,
+            self.options,
+            self.service_key,
+            self.service,
+            self.dest,
+            self.fmt,
+            self.timeouts,
+            self.daemon,
+        )
 
     @property
     def changes_table(self) -> bool:
@@ -142,31 +247,37 @@ class Command:
 
 def command_to_op(cmd: Command) -> Op:
     """The core op of a table-changing command; ValueError for the others."""
+    # Imported here: parsing and listing need no op. (This form of the
+    # statement costs the least once the module is loaded.)
+    import pylvs.core.ops as ops
+
     name = cmd.name
     if name in ("add-service", "edit-service"):
         assert cmd.service is not None
-        return AddService(cmd.service) if name == "add-service" else EditService(cmd.service)
+        if name == "add-service":
+            return ops.AddService(cmd.service)
+        return ops.EditService(cmd.service)
     if name == "delete-service":
         assert cmd.service_key is not None
-        return DelService(cmd.service_key)
+        return ops.DelService(cmd.service_key)
     if name == "flush":
-        return Flush()
+        return ops.Flush()
     if name in ("add-server", "edit-server", "delete-server"):
         assert cmd.service_key is not None and cmd.dest is not None
         if name == "add-server":
-            return AddDest(cmd.service_key, cmd.dest)
+            return ops.AddDest(cmd.service_key, cmd.dest)
         if name == "edit-server":
-            return EditDest(cmd.service_key, cmd.dest)
-        return DelDest(cmd.service_key, cmd.dest.key)
+            return ops.EditDest(cmd.service_key, cmd.dest)
+        return ops.DelDest(cmd.service_key, cmd.dest.key)
     if name == "zero":
-        return Zero(cmd.service_key)
+        return ops.Zero(cmd.service_key)
     if name == "set":
         assert cmd.timeouts is not None
-        return SetTimeouts(*cmd.timeouts)
+        return ops.SetTimeouts(*cmd.timeouts)
     if name == "start-daemon":
         assert cmd.daemon is not None
-        return StartDaemon(cmd.daemon)
+        return ops.StartDaemon(cmd.daemon)
     if name == "stop-daemon":
         assert cmd.daemon is not None
-        return StopDaemon(cmd.daemon.state)
+        return ops.StopDaemon(cmd.daemon.state)
     raise ValueError(f"'{name}' does not change the table")

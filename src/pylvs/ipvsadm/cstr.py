@@ -23,28 +23,36 @@ _LONG_MAX = 2**63 - 1
 # isspace() in the C locale.
 _C_SPACE = " \t\n\v\f\r"
 _DIGITS = "0123456789"
+# Any value past LONG_MIN..LONG_MAX (see _strtol_prefix).
+_OUT_OF_RANGE = 10**19
 
 
 def _strtol_prefix(s: str) -> tuple[int | None, int]:
     """``strtol(s, &end, 10)``: the value (None if no digits) and the end index.
 
     Out-of-range values saturate to LONG_MIN/LONG_MAX, as with ERANGE; the
-    caller decides whether that matters.
+    caller decides whether that matters. (Past 19 significant digits the
+    value is only known to be out of range: it comes back as +-10**19, so
+    Python's limit on long decimal strings is never met.)
     """
     i = 0
-    while i < len(s) and s[i] in _C_SPACE:
+    n = len(s)
+    while i < n and s[i] in _C_SPACE:
         i += 1
     sign = 1
-    if i < len(s) and s[i] in "+-":
+    if i < n and s[i] in "+-":
         if s[i] == "-":
             sign = -1
         i += 1
     start = i
-    while i < len(s) and s[i] in _DIGITS:
+    while i < n and s[i] in _DIGITS:
         i += 1
     if i == start:
         return None, 0
-    return sign * int(s[start:i]), i
+    digits = s[start:i].lstrip("0")
+    if len(digits) > 19:
+        return sign * _OUT_OF_RANGE, i
+    return sign * int(digits or "0"), i
 
 
 def strtol_whole(s: str) -> int | None:
@@ -54,6 +62,9 @@ def strtol_whole(s: str) -> int | None:
     This is the test behind ipvsadm's ``string_to_number`` and
     ``parse_fwmark`` (reference §1.4).
     """
+    # Plain ASCII digits (the usual case): short enough never to overflow.
+    if s.isascii() and s.isdigit() and len(s) <= 18:
+        return int(s)
     value, end = _strtol_prefix(s)
     if value is None or end != len(s):
         return None
@@ -83,6 +94,8 @@ def to_uint32(v: int) -> int:
 
 def cut_bytes(s: str, limit: int) -> str:
     """``s`` cut to at most ``limit`` bytes, as a NUL written into a C buffer cuts it."""
+    if s.isascii():  # one byte a character
+        return s if len(s) <= limit else s[:limit]
     try:
         raw = s.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError:  # a lone surrogate that is no escaped byte

@@ -25,6 +25,7 @@ from pylvs.ipvsadm.inet import inet_ntop4, inet_ntop6
 from pylvs.ipvsadm.lookup import Resolver, proto_for_lookup
 
 __all__ = [
+    "ADDRPORT_MAX",
     "NULL_TEXT",
     "addr_port",
     "fwd_name",
@@ -38,7 +39,7 @@ __all__ = [
 # What glibc's printf writes for a NULL string.
 NULL_TEXT = "(null)"
 # ipvsadm formats host:port into a 60-byte buffer.
-_ADDRPORT_MAX = 59
+ADDRPORT_MAX = 59
 
 _FWD_SWITCHES = {
     CONN_F_MASQ: "-m",
@@ -61,19 +62,24 @@ def addr_port(
     port its service name for ``protocol`` (none for protocol 0, i.e.
     fwmark services), each falling back to numbers.
     """
+    if numeric:  # ASCII: the 60-byte buffer cuts characters
+        if af == AF_INET:
+            text = f"{inet_ntop4(addr)}:{port}"
+        else:
+            text = f"[{inet_ntop6(addr)}]:{port}"
+        return text if len(text) <= ADDRPORT_MAX else text[:ADDRPORT_MAX]
     text = inet_ntop4(addr) if af == AF_INET else inet_ntop6(addr)
     port_text = str(port)
-    if not numeric:
-        name = resolver.host_name(af, addr)
-        if name is not None:
-            text = name
-        proto = proto_for_lookup(protocol)
-        service = resolver.service_name(port, proto) if proto is not None else None
-        if service is not None:
-            port_text = service
+    name = resolver.host_name(af, addr)
+    if name is not None:
+        text = name
+    proto = proto_for_lookup(protocol)
+    service = resolver.service_name(port, proto) if proto is not None else None
+    if service is not None:
+        port_text = service
     if af != AF_INET:
         text = f"[{text}]"
-    return cut_bytes(f"{text}:{port_text}", _ADDRPORT_MAX)
+    return cut_bytes(f"{text}:{port_text}", ADDRPORT_MAX)
 
 
 def sched_flags_text(scheduler: str, flags: int) -> str:

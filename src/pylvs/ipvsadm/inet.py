@@ -9,13 +9,35 @@ IPv6.
 
 from __future__ import annotations
 
-__all__ = ["inet_aton", "inet_ntop4", "inet_ntop6", "inet_pton4", "inet_pton6"]
+__all__ = ["dotted_quad", "inet_aton", "inet_ntop4", "inet_ntop6", "inet_pton4", "inet_pton6"]
 
 _C_SPACE = " \t\n\v\f\r"
 _DIGITS = "0123456789"
 _HEX = "0123456789abcdefABCDEF"
 # Largest value of the last part, by the number of dotted parts before it.
 _LAST_PART_MAX = (0xFFFFFFFF, 0xFFFFFF, 0xFFFF, 0xFF)
+# The canonical text of each octet value: "0".."255", no leading zeros.
+_OCTETS = {str(n): n for n in range(256)}
+
+
+def dotted_quad(text: str) -> int | None:
+    """The address of a canonical ``a.b.c.d`` (four decimal parts 0..255
+    without leading zeros), None for any other text.
+
+    Such text means the same to ``inet_aton`` and ``inet_pton``, so this is
+    the fast path of both; None only says "not canonical".
+    """
+    parts = text.split(".")
+    if len(parts) != 4:
+        return None
+    octets = _OCTETS
+    a = octets.get(parts[0])
+    b = octets.get(parts[1])
+    c = octets.get(parts[2])
+    d = octets.get(parts[3])
+    if a is None or b is None or c is None or d is None:
+        return None
+    return a << 24 | b << 16 | c << 8 | d
 
 
 def _strtoul_auto(s: str, i: int) -> tuple[int, int]:
@@ -35,6 +57,8 @@ def _strtoul_auto(s: str, i: int) -> tuple[int, int]:
     j = i
     while j < len(s) and s[j] in _DIGITS:
         j += 1
+    if j - i > 10:  # past 32 bits whatever it is (and int() keeps its limit)
+        return 1 << 32, j
     return int(s[i:j]), j
 
 
@@ -43,6 +67,9 @@ def inet_aton(text: str) -> int | None:
     decimal, ``0``-octal or ``0x``-hex; anything after a whitespace character
     is ignored (reference §1.5: ``010.0.0.1`` = 8.0.0.1, ``10.258`` =
     10.0.1.2, ``24`` = 0.0.0.24)."""
+    quad = dotted_quad(text)
+    if quad is not None:
+        return quad
     parts: list[int] = []
     i = 0
     while True:
@@ -71,6 +98,9 @@ def inet_aton(text: str) -> int | None:
 def inet_pton4(text: str) -> int | None:
     """glibc ``inet_pton(AF_INET)``: exactly four decimal parts 0..255, no
     leading zeros, nothing else."""
+    quad = dotted_quad(text)
+    if quad is not None:
+        return quad
     octets: list[int] = []
     cur = -1  # -1: no digit yet in this part
     for ch in text:
@@ -155,8 +185,12 @@ def inet_pton6(text: str) -> int | None:
     return result
 
 
+_OCTET_TEXT = tuple(_OCTETS)  # "0".."255"
+
+
 def inet_ntop4(addr: int) -> str:
-    return f"{addr >> 24 & 255}.{addr >> 16 & 255}.{addr >> 8 & 255}.{addr & 255}"
+    t = _OCTET_TEXT
+    return f"{t[addr >> 24 & 255]}.{t[addr >> 16 & 255]}.{t[addr >> 8 & 255]}.{t[addr & 255]}"
 
 
 def inet_ntop6(addr: int) -> str:

@@ -9,10 +9,10 @@ takes: ``"tcp"``, ``"udp"``, ``"sctp"``. Addresses are host-order integers.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from pylvs.core.addr import IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP
+from pylvs.ipvsadm.frozen import FrozenValue, init_field
 
 __all__ = ["NO_NAMES", "Resolver", "StaticResolver", "proto_for_lookup"]
 
@@ -35,25 +35,53 @@ class Resolver(Protocol):
         ...
 
 
+# The default of StaticResolver's fields: a new empty dict each (as a
+# dataclass field(default_factory=dict) gives).
+_NEW_DICT: Any = object()
+
+_LOOKUP_PROTOS = {IPPROTO_TCP: "tcp", IPPROTO_UDP: "udp", IPPROTO_SCTP: "sctp"}
+
+
 def proto_for_lookup(protocol: int) -> str | None:
     """The libc protocol name ipvsadm uses for a protocol number; other
     protocols (fwmark services have 0) are never looked up."""
-    return {IPPROTO_TCP: "tcp", IPPROTO_UDP: "udp", IPPROTO_SCTP: "sctp"}.get(protocol)
+    return _LOOKUP_PROTOS.get(protocol)
 
 
-@dataclass(frozen=True)
-class StaticResolver:
+class StaticResolver(FrozenValue):
     """An in-memory :class:`Resolver` (tests, and machines without names).
 
     ``hosts`` maps a name to its IPv4 address; ``addrs`` maps ``(af, addr)``
     to a name; ``services`` maps ``(name, proto)`` to a port and
     ``ports`` maps ``(port, proto)`` to a name.
+
+    A frozen value, as a ``@dataclass(frozen=True)`` would be (see
+    :mod:`pylvs.ipvsadm.frozen`).
     """
 
-    hosts: Mapping[str, int] = field(default_factory=dict)
-    addrs: Mapping[tuple[int, int], str] = field(default_factory=dict)
-    services: Mapping[tuple[str, str], int] = field(default_factory=dict)
-    ports: Mapping[tuple[int, str], str] = field(default_factory=dict)
+    __slots__ = ("addrs", "hosts", "ports", "services")
+    __match_args__ = ("hosts", "addrs", "services", "ports")
+
+    hosts: Mapping[str, int]
+    addrs: Mapping[tuple[int, int], str]
+    services: Mapping[tuple[str, str], int]
+    ports: Mapping[tuple[int, str], str]
+
+    def __init__(
+        self,
+        hosts: Mapping[str, int] = _NEW_DICT,
+        addrs: Mapping[tuple[int, int], str] = _NEW_DICT,
+        services: Mapping[tuple[str, str], int] = _NEW_DICT,
+        ports: Mapping[tuple[int, str], str] = _NEW_DICT,
+    ) -> None:
+        init = init_field
+        init(self, "hosts", {} if hosts is _NEW_DICT else hosts)
+        init(self, "addrs", {} if addrs is _NEW_DICT else addrs)
+        init(self, "services", {} if services is _NEW_DICT else services)
+        init(self, "ports", {} if ports is _NEW_DICT else ports)
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (self.hosts, self.addrs, self.services, self.ports)
 
     def host_by_name(self, name: str) -> int | None:
         return self.hosts.get(name)

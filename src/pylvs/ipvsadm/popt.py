@@ -19,8 +19,8 @@ callbacks (reference §1.2). The behaviour reproduced:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 __all__ = ["ArgKind", "Popt", "PoptFailure", "PoptHang", "PoptOption"]
 
@@ -31,8 +31,7 @@ class ArgKind(Enum):
     OPTIONAL = "optional"
 
 
-@dataclass(frozen=True, slots=True)
-class PoptOption:
+class PoptOption(NamedTuple):
     long: str | None
     short: str | None
     kind: ArgKind
@@ -58,6 +57,26 @@ UNWANTEDARG = "option does not take an argument"
 
 _EXPANSION = "!#:+"
 
+# Per option table: its long and short names -> the first entry of that name.
+_Index = tuple[dict[str, PoptOption], dict[str, PoptOption]]
+_INDEXES: dict[int, tuple[Sequence[PoptOption], _Index]] = {}
+
+
+def _index(table: Sequence[PoptOption]) -> _Index:
+    cached = _INDEXES.get(id(table))
+    if cached is not None and cached[0] is table:
+        return cached[1]
+    longs: dict[str, PoptOption] = {}
+    shorts: dict[str, PoptOption] = {}
+    for opt in table:  # the first of a name wins, as popt's scan finds it
+        if opt.long is not None:
+            longs.setdefault(opt.long, opt)
+        if opt.short is not None:
+            shorts.setdefault(opt.short, opt)
+    if isinstance(table, tuple):  # immutable: safe to remember (kept alive here)
+        _INDEXES[id(table)] = (table, (longs, shorts))
+    return longs, shorts
+
 
 class Popt:
     """One parse of ``argv`` (``argv[0]`` is the program and is skipped)."""
@@ -67,6 +86,7 @@ class Popt:
     ) -> None:
         self._argv = list(argv)
         self._table = table
+        self._longs, self._shorts = _index(table)
         self._posix = posixly_correct
         self._next = 1
         self._cluster: str | None = None  # the unread rest of a short-option cluster
@@ -168,16 +188,10 @@ class Popt:
         raise PoptHang()
 
     def _find_long(self, name: str) -> PoptOption | None:
-        for opt in self._table:
-            if opt.long == name:
-                return opt
-        return None
+        return self._longs.get(name)
 
     def _find_short(self, ch: str) -> PoptOption | None:
-        for opt in self._table:
-            if opt.short == ch:
-                return opt
-        return None
+        return self._shorts.get(ch)
 
     def bad_option(self) -> str:
         """The word popt blames for an error: the last one it consumed."""

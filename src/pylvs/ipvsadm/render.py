@@ -9,17 +9,33 @@ format is numeric.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from pylvs.core.addr import AF_INET6, IPPROTO_IP, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP
-from pylvs.core.info import ConnInfo, DestInfo, ServiceInfo, SyncDaemonInfo, Timeouts
-from pylvs.core.model import IPV4_FULL_MASK, IPV6_FULL_PREFIX, SVC_F_ONEPACKET, SVC_F_SCHED_MASK
+from pylvs.core.addr import AF_INET, AF_INET6, IPPROTO_IP, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP
+from pylvs.core.model import (
+    CONN_F_FWD_MASK,
+    IPV4_FULL_MASK,
+    IPV6_FULL_PREFIX,
+    SVC_F_ONEPACKET,
+    SVC_F_SCHED_MASK,
+)
 from pylvs.ipvsadm.command import ListFormat, View
 from pylvs.ipvsadm.cstr import cut_bytes, to_int32, to_uint32
-from pylvs.ipvsadm.fields import addr_port, fwd_name, large_number, sched_flags_text, tunnel_info
-from pylvs.ipvsadm.inet import inet_ntop4
+from pylvs.ipvsadm.fields import (
+    ADDRPORT_MAX,
+    addr_port,
+    fwd_name,
+    large_number,
+    sched_flags_text,
+    tunnel_info,
+)
+from pylvs.ipvsadm.inet import inet_ntop4, inet_ntop6
 from pylvs.ipvsadm.lookup import NO_NAMES, Resolver
 from pylvs.ipvsadm.sort import sort_dests, sort_services
 from pylvs.ipvsadm.usage import usage_text, version_text
+
+if TYPE_CHECKING:
+    from pylvs.core.info import ConnInfo, DestInfo, ServiceInfo, SyncDaemonInfo, Timeouts
 
 __all__ = [
     "CONN_TAB_SIZE",
@@ -57,6 +73,8 @@ _TITLES = {
 
 def _ljust(text: str, width: int) -> str:
     """printf ``%-Ns``: pad to ``width`` bytes, never cut."""
+    if text.isascii():
+        return text.ljust(width)
     return text + " " * (width - len(text.encode("utf-8", "surrogateescape")))
 
 
@@ -106,8 +124,7 @@ def _service_attrs(svc: ServiceInfo) -> str:
     return out
 
 
-def _service_line(svc: ServiceInfo, name: str, fmt: ListFormat) -> str:
-    view = fmt.view
+def _service_line(svc: ServiceInfo, name: str, fmt: ListFormat, view: View) -> str:
     st = svc.stats
     if view is View.STATS:
         values = (st.conns, st.inpkts, st.outpkts, st.inbytes, st.outbytes)
@@ -118,13 +135,46 @@ def _service_line(svc: ServiceInfo, name: str, fmt: ListFormat) -> str:
     return _ljust(name, 33) + "".join(large_number(v, fmt.exact) for v in values) + "\n"
 
 
-def _dest_line(dest: DestInfo, protocol: int, fmt: ListFormat, resolver: Resolver) -> str:
+# The Forward column of the plain view, padded: by fwd & CONN_F_FWD_MASK.
+_FWD_COLUMN = tuple(_ljust(fwd_name(fwd), 7) for fwd in range(CONN_F_FWD_MASK + 1))
+
+
+def _numeric_plain_dest_lines(dests: Sequence[DestInfo]) -> str:
+    """The plain view's server lines with ``-n``: what :func:`_dest_line`
+    writes, without its generality (numeric text is ASCII, so bytes are
+    characters; IPv4 ``a.b.c.d:port`` never reaches the 28-byte cut
+    unless the port is absurd, and cutting is kept for that)."""
+    out = []
+    for dest in dests:
+        spec = dest.spec
+        if spec.af == AF_INET:
+            rs = f"{inet_ntop4(spec.addr)}:{spec.port}"
+            if len(rs) > 28:
+                rs = rs[:28]
+        else:
+            rs = f"[{inet_ntop6(spec.addr)}]:{spec.port}"
+            if len(rs) > ADDRPORT_MAX:
+                rs = rs[:ADDRPORT_MAX]
+            if spec.af != AF_INET6 and len(rs) > 28:
+                rs = rs[:28]
+        weight = spec.weight & 0xFFFFFFFF
+        if weight >= 0x80000000:
+            weight -= 0x100000000
+        out.append(
+            f"  -> {rs:<28} {_FWD_COLUMN[spec.fwd & CONN_F_FWD_MASK]} {weight:<6} "
+            f"{dest.activeconns & 0xFFFFFFFF:<10} {dest.inactconns & 0xFFFFFFFF:<10}\n"
+        )
+    return "".join(out)
+
+
+def _dest_line(
+    dest: DestInfo, protocol: int, fmt: ListFormat, view: View, resolver: Resolver
+) -> str:
     spec = dest.spec
     rs = addr_port(spec.af, spec.addr, spec.port, protocol, fmt.numeric, resolver)
     if spec.af != AF_INET6:
         rs = cut_bytes(rs, 28)
     head = f"  -> {_ljust(rs, 28)}"
-    view = fmt.view
     st = dest.stats
     if view is View.STATS:
         # libipvs reads the servers' 64-bit packet and connection counters
@@ -169,13 +219,14 @@ def _dest_line(dest: DestInfo, protocol: int, fmt: ListFormat, resolver: Resolve
     return head + "".join(" " + f for f in fields) + "\n"
 
 
-def _service_block(svc: ServiceInfo, fmt: ListFormat, resolver: Resolver) -> str:
-    out = [_service_line(svc, service_name(svc, fmt, resolver), fmt)]
+def _service_block(svc: ServiceInfo, fmt: ListFormat, view: View, resolver: Resolver) -> str:
+    head = _service_line(svc, service_name(svc, fmt, resolver), fmt, view)
     dests = svc.dests if fmt.nosort else sort_dests(svc.dests)
+    if fmt.numeric and view is View.PLAIN:
+        return head + _numeric_plain_dest_lines(dests)
     # Server ports are named by the service's protocol; fwmark services have none.
     protocol = IPPROTO_IP if svc.spec.key.fwmark else svc.spec.key.protocol
-    out.extend(_dest_line(d, protocol, fmt, resolver) for d in dests)
-    return "".join(out)
+    return head + "".join(_dest_line(d, protocol, fmt, view, resolver) for d in dests)
 
 
 def render_table(
@@ -188,13 +239,15 @@ def render_table(
 ) -> str:
     """``ipvsadm -L`` (and a bare ``ipvsadm``): header, titles, every service."""
     ordered = services if fmt.nosort else sort_services(services)
-    body = "".join(_service_block(s, fmt, resolver) for s in ordered)
-    return header(version, size) + _TITLES[fmt.view] + body
+    view = fmt.view
+    body = "".join([_service_block(s, fmt, view, resolver) for s in ordered])
+    return header(version, size) + _TITLES[view] + body
 
 
 def render_service(svc: ServiceInfo, fmt: ListFormat, resolver: Resolver = NO_NAMES) -> str:
     """``ipvsadm -L -t ...``: like the table, without the version line (§2.8)."""
-    return _TITLES[fmt.view] + _service_block(svc, fmt, resolver)
+    view = fmt.view
+    return _TITLES[view] + _service_block(svc, fmt, view, resolver)
 
 
 def _kernel_proto_name(protocol: int) -> str:

@@ -13,11 +13,12 @@ run.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 
 from pylvs.core.errors import IpvsError, PylvsError
 from pylvs.ipvsadm.argv import PoptError
+from pylvs.ipvsadm.frozen import FrozenValue, init_field
 
 __all__ = [
     "HELP_OR_VERSION",
@@ -34,9 +35,16 @@ __all__ = [
 # fscanf reads tokens of at most this many characters (config_stream.h).
 MAX_TOKEN = 4096
 _SEPARATORS = " \t\r"
+# What str.split() would split at and ipvsadm not: the ASCII whitespace but
+# space, tab, CR and newline (non-ASCII text is never split so: see
+# _plain); and what needs more than splitting: NUL, and "ipvsadm" words.
+_NOT_PLAIN_TEXT = ("\v", "\f", "\x1c", "\x1d", "\x1e", "\x1f", "\0", "ipvsadm")
+# Within one line, a newline is no separator either.
+_NOT_PLAIN_LINE = ("\n", *_NOT_PLAIN_TEXT)
 
 
-def _tokens(body: str) -> list[str]:
+def _tokens_exact(body: str) -> list[str]:
+    """The tokens of one line, character by character (any text)."""
     words: list[str] = []
     start: int | None = None
     for i, ch in enumerate(body):
@@ -59,6 +67,25 @@ def _tokens(body: str) -> list[str]:
     return out
 
 
+def _plain(text: str, odd: tuple[str, ...]) -> bool:
+    """Whether ``str.split()`` splits ``text`` (its lines, if ``odd`` lets
+    newlines through) as ipvsadm tokenizes, tokens of up to MAX_TOKEN
+    characters aside: ASCII, and none of ``odd`` in it."""
+    return text.isascii() and all(word not in text for word in odd)
+
+
+def _tokens(body: str) -> list[str]:
+    """The tokens of one line (no newline at its end)."""
+    if len(body) <= MAX_TOKEN and body.isascii():
+        # No control character at all (the usual line), or none but tab
+        # and CR.
+        if body.isprintable() and "ipvsadm" not in body:
+            return body.split()
+        if _plain(body, _NOT_PLAIN_LINE):
+            return body.split()
+    return _tokens_exact(body)
+
+
 def _drops_unterminated(body: str) -> bool:
     """An unterminated last line is lost when two or more separators follow
     its last token: the scanner takes one with the token, then meets end of
@@ -74,41 +101,63 @@ def iter_restore_lines(lines: Iterable[str]) -> Iterator[list[str]]:
     last (a text file object iterates so).
     """
     for line in lines:
-        terminated = line.endswith("\n")
-        body = line[:-1] if terminated else line
-        if not terminated and _drops_unterminated(body):
+        if line.endswith("\n"):
+            body = line[:-1]
+        elif _drops_unterminated(line):
             return
-        argv = _tokens(body)
+        else:
+            body = line
+        # _tokens, its usual case first.
+        if body.isprintable() and body.isascii() and len(body) <= MAX_TOKEN:
+            argv = body.split() if "ipvsadm" not in body else _tokens_exact(body)
+        else:
+            argv = _tokens(body)
         if argv:
             yield argv
 
 
-def _physical_lines(text: str) -> Iterator[str]:
-    start = 0
-    while start < len(text):
-        end = text.find("\n", start)
-        if end < 0:
-            yield text[start:]
-            return
-        yield text[start : end + 1]
-        start = end + 1
-
-
 def split_restore_input(text: str) -> list[list[str]]:
     """All argv tails of a complete restore input."""
-    return list(iter_restore_lines(_physical_lines(text)))
+    lines = text.split("\n")
+    last = lines.pop()  # after the last newline: an unterminated line, or ""
+    # A hundred thousand new lists, none in a cycle: the cyclic garbage
+    # collector would only walk them again and again meanwhile.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        if _plain(text, _NOT_PLAIN_TEXT) and max(map(len, lines), default=0) <= MAX_TOKEN:
+            out = [argv for argv in map(str.split, lines) if argv]
+        else:
+            out = [argv for argv in map(_tokens, lines) if argv]
+    finally:
+        if collecting:
+            gc.enable()
+    if last and not _drops_unterminated(last):
+        argv = _tokens(last)
+        if argv:
+            out.append(argv)
+    return out
 
 
-@dataclass(frozen=True, slots=True)
-class LineOutcome:
-    """How one restore line ended.
+class LineOutcome(FrozenValue):
+    """How one restore line ended (a frozen dataclass, written out).
 
     ``status`` is the exit status its own run would give; ``ends_restore``
     is true when ipvsadm exits on it (so the restore stops there).
     """
 
+    __slots__ = ("ends_restore", "status")
+    __match_args__ = ("status", "ends_restore")
+
     status: int
     ends_restore: bool
+
+    def __init__(self, status: int, ends_restore: bool) -> None:
+        init_field(self, "status", status)
+        init_field(self, "ends_restore", ends_restore)
+
+    def _fields(self) -> tuple[int, bool]:
+        return (self.status, self.ends_restore)
 
 
 SUCCESS = LineOutcome(0, False)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from pylvs.core.addr import AF_INET, AF_INET6, IPPROTO_IP, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP
@@ -84,7 +83,7 @@ def render_save(
 
 def _ifs_split(text: str) -> list[str]:
     """Word splitting with bash's default IFS (space, tab, newline)."""
-    return [w for w in re.split(r"[ \t\n]+", text) if w]
+    return [w for w in text.replace("\t", " ").replace("\n", " ").split(" ") if w]
 
 
 def _basename(path: str) -> str:

@@ -6,16 +6,28 @@ and read the difference as a signed ``int``, so order wraps around:
 192.168.1.1 sorts before 10.0.0.1, fwmark 4294967295 before 1. That is no
 total order, so the result depends on the algorithm; glibc's ``qsort`` is a
 stable top-down merge sort, reproduced here.
+
+Running that merge sort with the comparators is slow in Python, so
+:func:`sort_services` and :func:`sort_dests` first look at the values being
+compared: when each wrapped field's values lie within one half-circle
+(an arc shorter than 2**31 on the 32-bit circle, as they do unless a table
+spans addresses 2**31 apart, e.g. 10/8 with 192.168/16), the comparator
+*is* a total order, the lexicographic order of the fields rebased to that
+arc, and every stable sort gives the same result as glibc's: Python's
+``sorted`` with that key. Otherwise the merge sort runs, on precomputed
+fields.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from pylvs.core.addr import AF_INET6
-from pylvs.core.info import DestInfo, ServiceInfo
-from pylvs.core.model import ServiceKey
+
+if TYPE_CHECKING:
+    from pylvs.core.info import DestInfo, ServiceInfo
+    from pylvs.core.model import ServiceKey
 
 __all__ = [
     "compare_dests",
@@ -27,6 +39,9 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+_M32 = 0xFFFFFFFF
+_HALF = 1 << 31
 
 
 def wrap_diff32(a: int, b: int) -> int:
@@ -88,28 +103,129 @@ def compare_dests(d1: DestInfo, d2: DestInfo) -> int:
 def glibc_msort(items: Sequence[T], cmp: Callable[[T, T], int]) -> list[T]:
     """glibc's ``msort``: halves of n//2 and the rest, merged taking the left
     element while ``cmp <= 0``."""
-    if len(items) <= 1:
-        return list(items)
-    n1 = len(items) // 2
-    left = glibc_msort(items[:n1], cmp)
-    right = glibc_msort(items[n1:], cmp)
+    return _msort(list(items), cmp)
+
+
+def _msort(items: list[T], cmp: Callable[[T, T], int]) -> list[T]:
+    n = len(items)
+    if n <= 1:
+        return items
+    n1 = n // 2
+    left = _msort(items[:n1], cmp)
+    right = _msort(items[n1:], cmp)
     out: list[T] = []
+    append = out.append
     i = j = 0
-    while i < len(left) and j < len(right):
-        if cmp(left[i], right[j]) <= 0:
-            out.append(left[i])
+    n2 = n - n1
+    a = left[0]
+    b = right[0]
+    while True:
+        if cmp(a, b) <= 0:
+            append(a)
             i += 1
+            if i == n1:
+                break
+            a = left[i]
         else:
-            out.append(right[j])
+            append(b)
             j += 1
+            if j == n2:
+                break
+            b = right[j]
     out.extend(left[i:])
     out.extend(right[j:])
     return out
 
 
+def _arc_start(values: Sequence[int]) -> int | None:
+    """The start of an arc shorter than 2**31 holding every 32-bit value in
+    ``values`` (non-empty), or None when there is none. On such an arc,
+    ``wrap_diff32(a, b)`` is exactly ``rebased(a) - rebased(b)`` with
+    ``rebased(v) = (v - start) & 0xFFFFFFFF``."""
+    low, high = min(values), max(values)
+    if high - low < _HALF:
+        return low
+    # The arc may cross zero: it is the complement of the widest gap
+    # between neighbouring values on the circle.
+    ordered = sorted(set(values))
+    gap, start = ordered[0] + (1 << 32) - ordered[-1], ordered[0]
+    for k in range(1, len(ordered)):
+        if ordered[k] - ordered[k - 1] > gap:
+            gap, start = ordered[k] - ordered[k - 1], ordered[k]
+    return start if gap > _HALF else None
+
+
 def sort_services(services: Sequence[ServiceInfo]) -> list[ServiceInfo]:
+    if len(services) <= 1:
+        return list(services)
+    keys = [s.spec.key for s in services]
+    marks = [k.fwmark & _M32 for k in keys]
+    mark_start = _arc_start(marks)
+    # Addresses are compared only between services of one family; the
+    # words of IPv4 addresses after the first are never compared.
+    firsts = [(k.addr >> 96 if k.af == AF_INET6 else k.addr) & _M32 for k in keys]
+    first_start = _arc_start(firsts)
+    rest_starts: list[int | None] = [0, 0, 0]
+    v6 = [k.addr for k in keys if k.af == AF_INET6]
+    if v6:
+        rest_starts = [_arc_start([a >> shift & _M32 for a in v6]) for shift in (64, 32, 0)]
+    if mark_start is not None and first_start is not None and None not in rest_starts:
+        s1, s2, s3 = (s or 0 for s in rest_starts)
+        order = []
+        for k, mark, first in zip(keys, marks, firsts, strict=True):
+            if k.af == AF_INET6:
+                a = k.addr
+                rest = (
+                    ((a >> 64 & _M32) - s1) & _M32,
+                    ((a >> 32 & _M32) - s2) & _M32,
+                    ((a & _M32) - s3) & _M32,
+                )
+            else:
+                rest = (0, 0, 0)
+            order.append(
+                (
+                    (mark - mark_start) & _M32,
+                    k.af,
+                    k.protocol,
+                    (first - first_start) & _M32,
+                    rest,
+                    k.port,
+                )
+            )
+        ranks = sorted(range(len(services)), key=order.__getitem__)
+        return [services[r] for r in ranks]
     return glibc_msort(services, lambda a, b: compare_services(a.spec.key, b.spec.key))
 
 
 def sort_dests(dests: Sequence[DestInfo]) -> list[DestInfo]:
+    if len(dests) <= 1:
+        return list(dests)
+    specs = [d.spec for d in dests]
+    af = specs[0].af
+    # One family only: with both, the comparison depends on the left side's.
+    if all(s.af == af for s in specs):
+        if af != AF_INET6:
+            words = [s.addr & _M32 for s in specs]
+            start = _arc_start(words)
+            if start is not None:
+                keys4 = [((w - start) & _M32, s.port) for w, s in zip(words, specs, strict=True)]
+                ranks = sorted(range(len(dests)), key=keys4.__getitem__)
+                return [dests[r] for r in ranks]
+        else:
+            addrs = [s.addr for s in specs]
+            starts = [_arc_start([a >> shift & _M32 for a in addrs]) for shift in (96, 64, 32, 0)]
+            if None not in starts:
+                t0, t1, t2, t3 = (s or 0 for s in starts)
+                keys6 = [
+                    (
+                        ((a >> 96 & _M32) - t0) & _M32,
+                        ((a >> 64 & _M32) - t1) & _M32,
+                        ((a >> 32 & _M32) - t2) & _M32,
+                        ((a & _M32) - t3) & _M32,
+                        s.port,
+                    )
+                    for a, s in zip(addrs, specs, strict=True)
+                ]
+                ranks = sorted(range(len(dests)), key=keys6.__getitem__)
+                return [dests[r] for r in ranks]
     return glibc_msort(dests, compare_dests)

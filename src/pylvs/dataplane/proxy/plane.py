@@ -37,6 +37,7 @@ log = logging.getLogger("pylvs.proxy")
 BACKLOG = 4096
 RETRY_BIND = 5.0
 CONNECT_TIMEOUT = 5.0
+CONNECT_SWEEP = 0.25
 _SOCK_AF = {AF_INET: socket.AF_INET, AF_INET6: socket.AF_INET6}
 
 
@@ -86,6 +87,8 @@ class ProxyPlane(DataPlane):
     ) -> None:
         self.listeners: dict[ServiceKey, Listener] = {}
         self.flows: dict[Conn, Any] = {}
+        # TCP flows waiting for their real server, with their deadline.
+        self.connecting: dict[ClientSide, float] = {}
         self.proxy_rules = list(proxy_protocol)
         self.connect_timeout = connect_timeout
         self.rejected = 0
@@ -106,10 +109,12 @@ class ProxyPlane(DataPlane):
         for svc in ipvs.table:
             self._open(svc.key)
         self._sweeper = self.loop.create_task(self._sweep_forever())
+        self._connect_sweeper = self.loop.create_task(self._connect_sweep_forever())
 
     async def stop(self) -> None:
         if self._sweeper is not None:
             self._sweeper.cancel()
+            self._connect_sweeper.cancel()
         for listener in self.listeners.values():
             listener.close()
         for flow in list(self.flows.values()):
@@ -210,6 +215,15 @@ class ProxyPlane(DataPlane):
             for listener in self.listeners.values():
                 if listener.udp is not None:
                     listener.udp.sweep(now, self.ipvs.udp_timeout)
+
+    async def _connect_sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(CONNECT_SWEEP)
+            now = self.clock()
+            late = [flow for flow, deadline in self.connecting.items() if deadline <= now]
+            for flow in late:
+                del self.connecting[flow]
+                flow.connect_timed_out()
 
     # --- helpers for the relays ---------------------------------------------
     @staticmethod

@@ -57,7 +57,6 @@ class ClientSide(asyncio.Protocol):
         "pending",
         "plane",
         "server",
-        "timer",
         "transport",
     )
 
@@ -70,7 +69,6 @@ class ClientSide(asyncio.Protocol):
         self.conn: Conn | None = None
         self.pending: list[bytes] | None = []
         self.eof = False
-        self.timer: asyncio.TimerHandle | None = None
 
     # --- the client's connection --------------------------------------
     def connection_made(self, base: asyncio.BaseTransport) -> None:
@@ -96,7 +94,9 @@ class ClientSide(asyncio.Protocol):
         plane.flows[conn] = self
         transport.set_write_buffer_limits(HIGH_WATER, LOW_WATER)
         plane.note_method(conn)
-        self.timer = plane.loop.call_later(plane.connect_timeout, self._connect_timed_out)
+        # The plane's sweep gives up on connects that take too long (one
+        # periodic timer for all flows is cheaper than one timer each).
+        plane.connecting[self] = plane.clock() + plane.connect_timeout
         plane.loop.create_task(self._connect(conn))
 
     async def _connect(self, conn: Conn) -> None:
@@ -105,14 +105,12 @@ class ClientSide(asyncio.Protocol):
         try:
             await plane.loop.create_connection(lambda: ServerSide(self), host, conn.dport)
         except OSError:
-            if self.timer is not None:
-                self.timer.cancel()
-                self.timer = None
-            plane.connect_failures += 1
-            self._abort(from_server=True)
+            if plane.connecting.pop(self, None) is not None:
+                plane.connect_failures += 1
+                self._abort(from_server=True)
 
-    def _connect_timed_out(self) -> None:
-        self.timer = None
+    def connect_timed_out(self) -> None:
+        """Called by the plane's sweep (already removed from ``connecting``)."""
         if self.server is None:
             self.plane.connect_failures += 1
             self._abort(from_server=True)
@@ -154,9 +152,7 @@ class ClientSide(asyncio.Protocol):
         self.conn = None
         plane = self.plane
         plane.flows.pop(conn, None)
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
+        plane.connecting.pop(self, None)
         if exc is not None or not self.eof:
             self.ipvs.packet_in(conn, plane.clock(), RST)
         server = self.server
@@ -183,9 +179,7 @@ class ClientSide(asyncio.Protocol):
     # --- shared ---------------------------------------------------------
     def server_ready(self, server: ServerSide) -> None:
         self.server = server
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
+        self.plane.connecting.pop(self, None)
         conn = self.conn
         transport = server.transport
         assert transport is not None
