@@ -10,7 +10,9 @@ mirror IPVS's own (see docs/control-protocol.md).
 from __future__ import annotations
 
 import errno
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +52,19 @@ def error_reply(
 
 def _ipvs_error(e: IpvsError) -> Json:
     return {"errno": e.errno, "command": e.command, "message": e.message, "exit": e.exit_status}
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Bulk requests build and drop many objects at once; pausing the cyclic
+    collector meanwhile saves it from scanning them again and again."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 @dataclass
@@ -93,6 +108,10 @@ class Dispatcher:
         return [op_from_wire(item) for item in raw]
 
     def _cmd_apply(self, request: Json) -> Json:
+        with _no_gc():
+            return self._apply(request)
+
+    def _apply(self, request: Json) -> Json:
         """``atomic`` (default): all or nothing. Otherwise each op on its own,
         as ipvsadm -R applies lines; one result per op."""
         ops = self._ops(request)
@@ -116,7 +135,8 @@ class Dispatcher:
     def _cmd_get_services(self, request: Json) -> Json:
         svc = request.get("service")
         if svc is None:
-            return {"services": [service_to_wire(s) for s in self.ipvs.table]}
+            with _no_gc():
+                return {"services": [service_to_wire(s) for s in self.ipvs.table]}
         live = self.ipvs.service(service_key_from_wire(svc))
         if live is None:
             raise IpvsError("list", errno.ESRCH, exit_status=1)

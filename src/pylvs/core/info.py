@@ -1,12 +1,13 @@
 """Read-only views of the table, as ipvsadm lists them.
 
-These are plain values: the control protocol serialises them, ``pylvsadm``
+These are plain values (named tuples: cheap to build by the hundred
+thousand): the control protocol serialises them, ``pylvsadm``
 formats them, and nothing here refers back to live objects.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pylvs.core.model import DestSpec, ServiceSpec
 from pylvs.core.stats import StatsView
@@ -14,8 +15,7 @@ from pylvs.core.stats import StatsView
 __all__ = ["ConnInfo", "DestInfo", "ServiceInfo", "SyncDaemonInfo", "Timeouts"]
 
 
-@dataclass(frozen=True, slots=True)
-class DestInfo:
+class DestInfo(NamedTuple):
     spec: DestSpec
     activeconns: int
     inactconns: int
@@ -23,16 +23,14 @@ class DestInfo:
     stats: StatsView
 
 
-@dataclass(frozen=True, slots=True)
-class ServiceInfo:
+class ServiceInfo(NamedTuple):
     spec: ServiceSpec
     stats: StatsView
     # Kernel list order: newest first (what --nosort prints).
     dests: tuple[DestInfo, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class ConnInfo:
+class ConnInfo(NamedTuple):
     """One line of ``ipvsadm -Lc`` (and of /proc/net/ip_vs_conn)."""
 
     protocol: int  # IPPROTO_*, 0 (IPPROTO_IP) for fwmark templates
@@ -50,15 +48,13 @@ class ConnInfo:
     pe_data: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Timeouts:
+class Timeouts(NamedTuple):
     tcp: int
     tcpfin: int
     udp: int
 
 
-@dataclass(frozen=True, slots=True)
-class SyncDaemonInfo:
+class SyncDaemonInfo(NamedTuple):
     state: str
     mcast_ifn: str
     syncid: int

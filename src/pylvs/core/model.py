@@ -4,8 +4,7 @@ live service and destination objects the table holds (behaviour reference §1).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pylvs.core.addr import (
     AF_INET,
@@ -144,9 +143,9 @@ def default_netmask(af: int) -> int:
     return IPV4_FULL_MASK if af == AF_INET else IPV6_FULL_PREFIX
 
 
-@dataclass(frozen=True, slots=True)
-class ServiceSpec:
-    """The user-settable attributes of a virtual service."""
+class ServiceSpec(NamedTuple):
+    """The user-settable attributes of a virtual service (immutable; a named
+    tuple because restores build a hundred thousand of them)."""
 
     key: ServiceKey
     scheduler: str = DEFAULT_SCHEDULER
@@ -185,12 +184,11 @@ class ServiceSpec:
     def persistent(self) -> bool:
         return bool(self.flags & SVC_F_PERSISTENT)
 
-    def with_(self, **changes: object) -> ServiceSpec:
-        return replace(self, **changes)  # type: ignore[arg-type]
+    def with_(self, **changes: Any) -> ServiceSpec:
+        return self._replace(**changes)
 
 
-@dataclass(frozen=True, slots=True)
-class DestSpec:
+class DestSpec(NamedTuple):
     """The user-settable attributes of a real server."""
 
     af: int
@@ -208,8 +206,8 @@ class DestSpec:
     def key(self) -> DestKey:
         return DestKey(self.af, self.addr, self.port)
 
-    def with_(self, **changes: object) -> DestSpec:
-        return replace(self, **changes)  # type: ignore[arg-type]
+    def with_(self, **changes: Any) -> DestSpec:
+        return self._replace(**changes)
 
 
 class Dest:

@@ -8,7 +8,7 @@ figures move every 2 s, as with the kernel), a zero point set by ``-Z``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["ESTIMATOR_INTERVAL", "Stats", "StatsView"]
 
@@ -16,8 +16,7 @@ __all__ = ["ESTIMATOR_INTERVAL", "Stats", "StatsView"]
 ESTIMATOR_INTERVAL = 2.0
 
 
-@dataclass(frozen=True, slots=True)
-class StatsView:
+class StatsView(NamedTuple):
     """What ipvsadm reads: counters since the last zero, and the rates."""
 
     conns: int
