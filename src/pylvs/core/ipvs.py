@@ -77,6 +77,10 @@ from pylvs.core.tcpstate import (
     DIR_INPUT_ONLY,
     DIR_OUTPUT,
     ESTABLISHED,
+    EV_ACK,
+    EV_FIN,
+    EV_RST,
+    EV_SYN,
     FIN_WAIT,
     SECURE_TABLE,
     STATE_NAMES,
@@ -824,7 +828,103 @@ class Ipvs:
             self.stats.outpkts += 1
             self.stats.outbytes += nbytes
         self._set_state(conn, DIR_OUTPUT, event, decode_key(conn.key)[1])
-        self._finish_packet(conn, now)
+        if not conn.flags & CONN_F_ONE_PACKET:
+            self.conns.arm(conn, now)
+
+    # --- TCP fast paths -------------------------------------------------
+    # A proxying plane calls these for every event of every connection.
+    # They do what packet_in / process_out do for a live TCP entry of an
+    # available dest, inline (tests/property/test_tcp_fast_path.py holds them
+    # to it); anything unusual takes the general path.
+    def tcp_in(self, conn: Conn, now: float, flags: int, nbytes: int) -> int:
+        """:meth:`packet_in` for a TCP entry."""
+        dest = conn.dest
+        if conn.bucket is None or dest is None or not dest.flags & DEST_F_AVAILABLE:
+            return self.packet_in(conn, now, flags, nbytes)
+        st = dest.stats
+        st.inpkts += 1
+        st.inbytes += nbytes
+        st = dest.svc.stats
+        st.inpkts += 1
+        st.inbytes += nbytes
+        st = self.stats
+        st.inpkts += 1
+        st.inbytes += nbytes
+        cf = conn.flags
+        self._tcp_move(
+            conn, dest, cf, DIR_INPUT_ONLY if cf & CONN_F_NOOUTPUT else DIR_INPUT, flags, now
+        )
+        conn.in_pkts += 1
+        return FORWARD
+
+    def tcp_out(self, conn: Conn, now: float, flags: int, nbytes: int) -> None:
+        """:meth:`process_out` for a TCP entry."""
+        dest = conn.dest
+        if conn.bucket is None or dest is None or not dest.flags & DEST_F_AVAILABLE:
+            self.process_out(conn, now, flags, nbytes)
+            return
+        st = dest.stats
+        st.outpkts += 1
+        st.outbytes += nbytes
+        st = dest.svc.stats
+        st.outpkts += 1
+        st.outbytes += nbytes
+        st = self.stats
+        st.outpkts += 1
+        st.outbytes += nbytes
+        cf = conn.flags
+        if cf & CONN_F_NOOUTPUT:
+            cf &= ~CONN_F_NOOUTPUT  # replies seen: the normal tables from now on
+            conn.flags = cf
+        self._tcp_move(conn, dest, cf, DIR_OUTPUT, flags, now)
+
+    def _tcp_move(
+        self, conn: Conn, dest: Dest, cf: int, direction: int, flags: int, now: float
+    ) -> None:
+        """The TCP transition, activity counters and timer of one packet."""
+        if flags & 0x04:
+            ev = EV_RST
+        elif flags & 0x02:
+            ev = EV_SYN
+        elif flags & 0x01:
+            ev = EV_FIN
+        elif flags & 0x10:
+            ev = EV_ACK
+        else:
+            ev = -1
+        state = conn.state
+        if ev < 0:
+            new = CLOSE
+        else:
+            new = (SECURE_TABLE if self.sysctl.secure_tcp_active else TABLE)[direction][ev][state]
+        if new != state:
+            active = new in TCP_ACTIVE
+            if cf & CONN_F_INACTIVE:
+                if active:
+                    dest.activeconns += 1
+                    dest.inactconns -= 1
+                    conn.flags = cf & ~CONN_F_INACTIVE
+                    if dest.load_listener is not None:
+                        dest.load_listener.load_changed(dest)
+            elif not active:
+                dest.activeconns -= 1
+                dest.inactconns += 1
+                conn.flags = cf | CONN_F_INACTIVE
+                if dest.load_listener is not None:
+                    dest.load_listener.load_changed(dest)
+            if new == ESTABLISHED:
+                ct = conn.control
+                if ct is not None and ct.flags & CONN_F_TEMPLATE:
+                    ct.state |= CTPL_S_ASSURED
+            conn.state = new
+        timeout = self.tcp_timeouts[new]
+        conn.timeout = timeout
+        expires = now + timeout
+        bucket = conn.bucket
+        if bucket is None or bucket > expires:
+            self.conns.arm(conn, now)
+        else:
+            conn.expires = expires
 
     def _count_in(self, conn: Conn, nbytes: int) -> None:
         dest = conn.dest

@@ -119,7 +119,7 @@ class ClientSide(asyncio.Protocol):
         conn = self.conn
         if conn is None:
             return
-        verdict = self.ipvs.packet_in(conn, self.plane.clock(), ACK, len(data))
+        verdict = self.ipvs.tcp_in(conn, self.plane.clock(), ACK, len(data))
         if verdict == FORWARD:
             server = self.server
             if server is not None and server.transport is not None:
@@ -136,7 +136,7 @@ class ClientSide(asyncio.Protocol):
         conn = self.conn
         self.eof = True
         if conn is not None:
-            self.ipvs.packet_in(conn, self.plane.clock(), FIN | ACK)
+            self.ipvs.tcp_in(conn, self.plane.clock(), FIN | ACK, 0)
         server = self.server
         if server is not None and server.transport is not None:
             if server.transport.can_write_eof():
@@ -154,7 +154,7 @@ class ClientSide(asyncio.Protocol):
         plane.flows.pop(conn, None)
         plane.connecting.pop(self, None)
         if exc is not None or not self.eof:
-            self.ipvs.packet_in(conn, plane.clock(), RST)
+            self.ipvs.tcp_in(conn, plane.clock(), RST, 0)
         server = self.server
         if (
             server is not None
@@ -188,8 +188,8 @@ class ClientSide(asyncio.Protocol):
             return
         ipvs = self.ipvs
         now = self.plane.clock()
-        ipvs.process_out(conn, now, SYN | ACK)
-        ipvs.packet_in(conn, now, ACK)
+        ipvs.tcp_out(conn, now, SYN | ACK, 0)
+        ipvs.tcp_in(conn, now, ACK, 0)
         header = self.plane.proxy_header(conn, self.transport)
         if header:
             transport.write(header)
@@ -213,7 +213,7 @@ class ClientSide(asyncio.Protocol):
         could not be reached counts as its RST."""
         conn = self.conn
         if from_server and conn is not None:
-            self.ipvs.process_out(conn, self.plane.clock(), RST)
+            self.ipvs.tcp_out(conn, self.plane.clock(), RST, 0)
         if self.transport is not None and not self.transport.is_closing():
             reset(self.transport)
         server = self.server
@@ -251,7 +251,7 @@ class ServerSide(asyncio.Protocol):
         conn = client.conn
         if conn is None:
             return
-        client.ipvs.process_out(conn, client.plane.clock(), ACK, len(data))
+        client.ipvs.tcp_out(conn, client.plane.clock(), ACK, len(data))
         transport = client.transport
         if transport is not None:
             transport.write(data)
@@ -261,7 +261,7 @@ class ServerSide(asyncio.Protocol):
         client = self.client
         conn = client.conn
         if conn is not None:
-            client.ipvs.process_out(conn, client.plane.clock(), FIN | ACK)
+            client.ipvs.tcp_out(conn, client.plane.clock(), FIN | ACK, 0)
         transport = client.transport
         if transport is not None and not transport.is_closing():
             if transport.can_write_eof():
@@ -274,7 +274,7 @@ class ServerSide(asyncio.Protocol):
         client = self.client
         conn = client.conn
         if conn is not None and (exc is not None or not self.eof):
-            client.ipvs.process_out(conn, client.plane.clock(), RST)
+            client.ipvs.tcp_out(conn, client.plane.clock(), RST, 0)
         transport = client.transport
         if transport is not None and not transport.is_closing():
             if exc is not None or not self.eof:
