@@ -1,10 +1,10 @@
 # pylvs as extra configurations of ../shared/bench-anchors/run_anchors.sh:
 #   sudo ../shared/bench-anchors/run_anchors.sh -x bench/anchors/pylvs.sh \
-#        -c direct,haproxy,nginx,pyproxy,pylvs-proxy
+#        -c direct,haproxy,nginx,pyproxy,pylvsproxy
 # PYLVS_BIN: the folder holding pylvs and pylvsadm (default: this checkout's .venv/bin).
 PYLVS_BIN=${PYLVS_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/.venv/bin}
 PYLVS_PROXY_ARGS=${PYLVS_PROXY_ARGS:-}
-EXTRA_CONFIGS+=" pylvs-proxy"
+EXTRA_CONFIGS+=" pylvsproxy"
 
 pylvs_setup() {  # the harness's service, as ipvsadm commands
     local adm="$PYLVS_BIN/pylvsadm"
@@ -25,15 +25,15 @@ pylvs_wait() {
     return 1
 }
 
-cfg_pylvs_proxy_desc="pylvs --dataplane proxy (asyncio + uvloop, IPVS core per connection)"
-cfg_pylvs_proxy_up() {
+cfg_pylvsproxy_desc="pylvs --dataplane proxy (asyncio + uvloop, IPVS core per connection)"
+cfg_pylvsproxy_up() {
     rm -f "$PB_WORK/pylvs.sock"
-    pb_spawn_lb "$NS_LB" pylvs-proxy "$PYLVS_BIN/pylvs" run --dataplane proxy \
+    pb_spawn_lb "$NS_LB" pylvsproxy "$PYLVS_BIN/pylvs" run --dataplane proxy \
         --socket "$PB_WORK/pylvs.sock" $PYLVS_PROXY_ARGS
     pylvs_wait || return 1
     pylvs_setup
 }
-cfg_pylvs_proxy_down() {
+cfg_pylvsproxy_down() {
     pb_kill_lb
     rm -f "$PB_WORK/pylvs.sock"
     return 0
