@@ -6,11 +6,14 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+KSTAMP := $(VENV)/.kernel-installed
 # Debian packages the integration tests and data planes use (installed only as root).
-DEB_PACKAGES := nftables iproute2 conntrack iptables keepalived haproxy curl tcpdump ethtool
+DEB_PACKAGES := nftables iproute2 conntrack iptables keepalived haproxy curl tcpdump ethtool \
+                wrk iperf3 gcc libc6-dev python3-dev libnetfilter-queue-dev
 PYTEST_ARGS ?=
 
-.PHONY: all venv sysdeps test lint typecheck unit demo bench clean
+
+.PHONY: all venv sysdeps kernel-deps test lint typecheck unit demo bench clean
 
 all: test
 
@@ -21,6 +24,16 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+# The kernel plane's and the lab's Python packages (NetfilterQueue builds
+# against libnetfilter-queue-dev, which sysdeps installs as root).
+$(KSTAMP): $(STAMP) pyproject.toml
+	@if [ "$$(id -u)" = 0 ]; then \
+	  $(PY) -m pip install -q -e '.[kernel]' && touch $(KSTAMP) \
+	  || echo "kernel-deps: could not install .[kernel]; the kernel plane and the lab will say what is missing"; \
+	else echo "kernel-deps: not root; the kernel plane and the lab need root"; fi
+
+kernel-deps: sysdeps $(KSTAMP)
 
 # System packages: only when root on a Debian-like machine and something is missing.
 sysdeps:
@@ -44,7 +57,7 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(PY) -m pytest tests/unit tests/golden tests/property tests/scenario $(PYTEST_ARGS)
 
-test: $(STAMP) sysdeps lint typecheck
+test: $(STAMP) sysdeps kernel-deps lint typecheck
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 
 demo: $(STAMP)

@@ -78,6 +78,8 @@ class Dispatcher:
     ipvs: Ipvs
     clock: Callable[[], float]
     info: Callable[[], Json] = field(default=lambda: {})
+    # The data plane, when it knows connections better than the core.
+    plane: Any = None
 
     def handle(self, request: Any) -> Json:
         req_id = request.get("id") if isinstance(request, dict) else None
@@ -144,7 +146,10 @@ class Dispatcher:
 
     def _cmd_get_conns(self, request: Json) -> Json:
         now = self.clock()
-        return {"conns": [conn_to_wire(c) for c in self.ipvs.conn_infos(now)]}
+        infos = self.plane.conn_infos(now) if self.plane is not None else None
+        if infos is None:
+            infos = self.ipvs.conn_infos(now)
+        return {"conns": [conn_to_wire(c) for c in infos]}
 
     def _cmd_get_timeouts(self, request: Json) -> Json:
         return {"timeouts": timeouts_to_wire(self.ipvs.timeouts())}

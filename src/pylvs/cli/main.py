@@ -13,11 +13,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pylvs", description="Linux Virtual Server in Python")
     parser.add_argument("--version", action="version", version=f"pylvs {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    from pylvs.cli import demo, run, status
+    from pylvs.cli import demo, lab, run, status
 
     demo.add_parser(sub)
     run.add_parser(sub)
     status.add_parsers(sub)
+    lab.add_parser(sub)
     return parser
 
 

@@ -831,6 +831,39 @@ class Ipvs:
         if not conn.flags & CONN_F_ONE_PACKET:
             self.conns.arm(conn, now)
 
+    # --- flows a kernel data plane carries --------------------------------
+    def release(self, conn: Conn, now: float) -> None:
+        """The data plane carries this flow from now on and keeps its dest's
+        counts itself (:meth:`account`): the entry leaves the table as if it
+        expired, but the counts it added stay. A controlling template stops
+        counting it and lives on its own timer."""
+        self._unhash(conn)
+        self.conns.disarm(conn)
+        ct = conn.control
+        if ct is not None:
+            conn.control = None
+            ct.n_control -= 1
+
+    def account(self, dest: Dest, active: int, inactive: int) -> None:
+        """Flows the data plane carries for ``dest`` opened, changed state or
+        ended: deltas to its ActiveConn/InActConn, with the threshold rules
+        of §3 (OVERLOAD set at the upper threshold, cleared as an expiry
+        would clear it)."""
+        dest.activeconns = max(0, dest.activeconns + active)
+        dest.inactconns = max(0, dest.inactconns + inactive)
+        total = dest.activeconns + dest.inactconns
+        if active + inactive > 0:
+            if dest.u_threshold and total >= dest.u_threshold:
+                dest.flags |= DEST_F_OVERLOAD
+        elif dest.l_threshold:
+            if total < dest.l_threshold:
+                dest.flags &= ~DEST_F_OVERLOAD
+        elif dest.u_threshold:
+            if total * 4 < dest.u_threshold * 3:
+                dest.flags &= ~DEST_F_OVERLOAD
+        if dest.load_listener is not None:
+            dest.load_listener.load_changed(dest)
+
     # --- TCP fast paths -------------------------------------------------
     # A proxying plane calls these for every event of every connection.
     # They do what packet_in / process_out do for a live TCP entry of an

@@ -24,6 +24,9 @@ class Sysctl:
     sync_threshold: tuple[int, int] = (3, 50)
     sync_persist_mode: int = 0
     sync_version: int = 1
+    # TUN: copy the inner DF to the outer header and send "fragmentation
+    # needed" for too-big DF packets (1, default); 0: never DF (§6.5).
+    pmtu_disc: int = 1
     # pylvs extension, not an IPVS sysctl: packets of an entry whose real
     # server was deleted keep flowing (uncounted) until the entry ends, so a
     # deletion drains like a weight-0 edit. 0 gives the kernel's behaviour:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from pylvs.core.conn import Conn
+from pylvs.core.info import ConnInfo
 from pylvs.core.ipvs import Ipvs
 from pylvs.core.ops import Op
 
@@ -50,6 +51,18 @@ class DataPlane(ABC):
 
     async def stop(self) -> None:
         """Stop forwarding; release what the plane holds."""
+
+    def before_tick(self, now: float) -> None:
+        """Called before each run of the core's timers (counters refresh)."""
+
+    def conn_infos(self, now: float) -> list[ConnInfo] | None:
+        """The connection listing, when the plane knows better than the core
+        (entries kept by the kernel); None: the core's."""
+        return None
+
+    def saved_rules(self) -> str | None:
+        """Rules to restore at start (a plane taking over after a restart)."""
+        return None
 
     def status(self) -> dict[str, Any]:
         return {"dataplane": self.name, "reason": self.reason, **self.capabilities().as_dict()}

@@ -26,7 +26,7 @@ from pylvs.core.ipvs import Ipvs
 from pylvs.dataplane.base import DataPlane
 from pylvs.runtime.control import ControlServer
 from pylvs.runtime.planes import select_plane
-from pylvs.runtime.rules import load_rules, save_rules
+from pylvs.runtime.rules import load_rules, load_rules_text, save_rules
 
 __all__ = ["Daemon", "DaemonOptions"]
 
@@ -80,13 +80,22 @@ class Daemon:
         opts = self.options
         self.started = self.clock()
         self.ipvs.sysctl.update(opts.sysctl)
-        plane = select_plane(opts.dataplane, opts.proxy_protocol, opts.connect_timeout)
+        plane = select_plane(
+            opts.dataplane, opts.proxy_protocol, opts.connect_timeout,
+            state_path=opts.socket_path + ".kernel-state.json",
+        )  # fmt: skip
         self.plane = plane
-        self.ipvs.listeners.append(plane.on_op)
+        # The table first, then the plane sees it whole, then every change.
         if opts.restore:
             load_rules(self.ipvs, opts.restore, self.clock())
+        else:
+            saved = plane.saved_rules()
+            if saved:
+                log.info("restoring the table the previous daemon left in the kernel")
+                load_rules_text(self.ipvs, saved, self.clock(), "saved state")
         await plane.start(self.ipvs, self.clock)
-        dispatcher = Dispatcher(self.ipvs, self.clock, info=self.status)
+        self.ipvs.listeners.append(plane.on_op)
+        dispatcher = Dispatcher(self.ipvs, self.clock, info=self.status, plane=plane)
         self.control = ControlServer(opts.socket_path, dispatcher)
         await self.control.start()
         log.info(
@@ -128,6 +137,8 @@ class Daemon:
         while True:
             now = self.clock()
             try:
+                if self.plane is not None:
+                    self.plane.before_tick(now)
                 expired = self.ipvs.tick(now)
                 if expired and self.plane is not None:
                     self.plane.on_expired(expired)

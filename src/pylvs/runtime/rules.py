@@ -24,7 +24,11 @@ def load_rules(ipvs: Ipvs, path: str, now: float) -> int:
     (comment lines skipped; a failing line is logged and the rest goes on).
     Returns the number of lines that failed."""
     with open(path, encoding="utf-8", errors="surrogateescape") as f:
-        text = restore_script_input(f.read())
+        return load_rules_text(ipvs, f.read(), now, path)
+
+
+def load_rules_text(ipvs: Ipvs, raw: str, now: float, path: str) -> int:
+    text = restore_script_input(raw)
     resolver = SocketResolver()
     failed = 0
     for lineno, args in enumerate(split_restore_input(text), 1):
