@@ -96,6 +96,26 @@ class Neighbours:
     def resolve(self, af: int, addr: int) -> Resolution:
         return self._call(self._resolve, af, addr)
 
+    def macs(self, wanted: set[tuple[int, int, int]]) -> dict[tuple[int, int, int], str]:
+        """(af, address, ifindex) -> MAC for many real servers at once (one
+        neighbour dump); the ones without a usable entry are nudged."""
+        return self._call(self._macs, wanted)
+
+    def _macs(self, wanted: set[tuple[int, int, int]]) -> dict[tuple[int, int, int], str]:
+        out: dict[tuple[int, int, int], str] = {}
+        for n in self._ipr.get_neighbours():
+            mac = n.get_attr("NDA_LLADDR")
+            dst = n.get_attr("NDA_DST")
+            if not mac or not dst or not n["state"] & NUD_USABLE:
+                continue
+            fam = AF_INET if n["family"] == socket.AF_INET else AF_INET6
+            key = (fam, int.from_bytes(socket.inet_pton(n["family"], dst), "big"), n["ifindex"])
+            if key in wanted:
+                out[key] = mac
+        for af, addr, _ifindex in wanted - out.keys():
+            self._nudge(af, format_addr(af, addr))
+        return out
+
     def _links(self) -> dict[int, LinkInfo]:
         out = {}
         for link in self._ipr.get_links():

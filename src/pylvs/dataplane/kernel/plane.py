@@ -239,7 +239,17 @@ class KernelPlane(DataPlane):
         if native:
             self.queue_kind = "nft queue"
         else:
-            add_xt_queue_rule(rs.TABLE, "q", QUEUE_NUM)
+            try:
+                add_xt_queue_rule(rs.TABLE, "q", QUEUE_NUM)
+            except OSError as e:
+                with contextlib.suppress(NftError):
+                    self.nft.run(f"delete table inet {rs.TABLE}\ndelete table netdev {dr.TABLE}")
+                raise KernelUnavailable(
+                    "this kernel can queue packets to the daemon neither with nft's queue "
+                    f"expression nor with the xtables NFQUEUE target ({e}); it needs "
+                    "CONFIG_NFT_QUEUE or CONFIG_NETFILTER_XT_TARGET_NFQUEUE with "
+                    "CONFIG_NFT_COMPAT. --dataplane proxy works without them"
+                ) from e
             self.queue_kind = "xtables NFQUEUE target (this kernel has no nft queue expression)"
         self.timeout_gen = 0
         log.info(
@@ -343,6 +353,7 @@ class KernelPlane(DataPlane):
     def _sync_all(self) -> None:
         cmds = []
         for svc in self.ipvs.table:
+            self._check_vip(svc.key)
             cmds.append(self._service_cmds("add", svc))
             for dest in reversed(svc.dests):
                 cmds.append(self._dest_cmds(svc, dest))
@@ -461,6 +472,7 @@ class KernelPlane(DataPlane):
         if isinstance(op, AddService):
             svc = ipvs.service(op.spec.key)
             if svc is not None:
+                self._check_vip(svc.key)
                 self._run(self._service_cmds("add", svc))
         elif isinstance(op, DelService):
             # New flows to it are no longer queued; its real servers keep
@@ -558,6 +570,15 @@ class KernelPlane(DataPlane):
     def _delete_service_if_present(self, key: ServiceKey) -> str:
         rule = [self._service_rule(key)]
         return rs.service_elements("add", rule) + rs.service_elements("delete", rule)
+
+    def _check_vip(self, key: ServiceKey) -> None:
+        if key.fwmark or (key.af, key.addr) in self.local:
+            return
+        self._note(
+            f"VIP {format_addr(key.af, key.addr)} is not an address of this director: NAT "
+            "works if clients' packets are routed here, but for DR and TUN the director must "
+            "answer ARP/ND for it (add it to an interface, as the guide's Step 4 does)"
+        )
 
     def _note(self, message: str) -> None:
         if message not in self._noted:
@@ -759,13 +780,24 @@ class KernelPlane(DataPlane):
             had = bool(self.devices)
             self.devices = devices
             self._run(dr.devices_update(devices, had_hooks=had))
-        # Real servers' MACs can change (a replaced host): re-read them.
+        # Real servers' MACs can change (a replaced host): one neighbour dump
+        # for all of them; a full route lookup only for those that moved.
         by_id = self._dests_by_id()
-        cmds = ""
-        for ident, res in list(self.reach.items()):
+        wanted = {}
+        for ident, res in self.reach.items():
             dest = by_id.get(ident)
-            if dest is not None and not res.local:
-                cmds += self._resolve(ident, dest)
+            if dest is not None and res.link is not None and not res.local:
+                wanted[(dest.af, dest.addr, res.link.index)] = ident
+        try:
+            macs = self._nb.macs(set(wanted))
+        except Exception as e:
+            log.warning("cannot read the neighbour table: %s", e)
+            return
+        cmds = ""
+        for key, ident in wanted.items():
+            res = self.reach[ident]
+            if macs.get(key) != res.mac and by_id[ident].fwd & CONN_F_FWD_MASK == CONN_F_DROUTE:
+                cmds += self._resolve(ident, by_id[ident])
         self._run(cmds)
 
     def _read_counters(self, now: float, first: bool = False) -> None:
