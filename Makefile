@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 KSTAMP := $(VENV)/.kernel-installed
 # Debian packages the integration tests and data planes use (installed only as root).
 DEB_PACKAGES := nftables iproute2 conntrack iptables keepalived haproxy curl tcpdump ethtool \
-                wrk iperf3 gcc libc6-dev python3-dev libnetfilter-queue-dev
+                wrk iperf3 gcc libc6-dev python3-dev libnetfilter-queue-dev clang
 PYTEST_ARGS ?=
 
 

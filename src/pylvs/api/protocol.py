@@ -135,6 +135,8 @@ class Dispatcher:
         return {"version": IPVS_VERSION, "conn_tab_size": CONN_TAB_SIZE, **self.info()}
 
     def _cmd_get_services(self, request: Json) -> Json:
+        if self.plane is not None:
+            self.plane.refresh(self.clock())
         svc = request.get("service")
         if svc is None:
             with _no_gc():

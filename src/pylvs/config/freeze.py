@@ -9,7 +9,6 @@ from dataclasses import replace
 from typing import TypedDict
 
 from pylvs.config.diagnostics import Level
-from pylvs.config.kw_checkers import DNS_TYPES
 from pylvs.config.model import (
     BfdCheck,
     Checker,
@@ -19,7 +18,6 @@ from pylvs.config.model import (
     FileCheck,
     Forwarding,
     GlobalSettings,
-    GroupEntry,
     HttpCheck,
     KeepalivedConfig,
     LvsSyncDaemon,
@@ -49,9 +47,9 @@ from pylvs.config.state import (
     UrlDraft,
     VsDraft,
     VsgDraft,
-    VsgEntryDraft,
 )
 from pylvs.core.addr import AF_INET6, format_addr
+from pylvs.health.dns_types import DNS_TYPES
 
 __all__ = ["freeze"]
 
@@ -77,16 +75,7 @@ def freeze(state: LoadState) -> KeepalivedConfig:
 
 
 def _group(g: VsgDraft) -> VirtualServerGroup:
-    def entry(e: VsgEntryDraft) -> GroupEntry:
-        return GroupEntry(e.file, e.line, e.kind, e.af, e.start, e.end, e.port, e.fwmark)
-
-    return VirtualServerGroup(
-        g.name,
-        g.file,
-        g.line,
-        tuple(entry(e) for e in g.entries),
-        tuple(entry(e) for e in g.fwmarks),
-    )
+    return VirtualServerGroup(g.name, g.file, g.line, tuple(g.entries), tuple(g.fwmarks))
 
 
 def _freeze_vs(state: LoadState, vs: VsDraft) -> VirtualServer:

@@ -22,15 +22,7 @@ class GlobResult:
 
 
 def has_brace(pattern: str) -> bool:
-    i = 0
-    while i < len(pattern):
-        if pattern[i] == "\\":
-            i += 2
-            continue
-        if pattern[i] == "{":
-            return True
-        i += 1
-    return False
+    return _find_open(pattern) >= 0
 
 
 def brace_expand(pattern: str) -> list[str]:
@@ -66,6 +58,7 @@ def brace_expand(pattern: str) -> list[str]:
 
 
 def _find_open(pattern: str) -> int:
+    """Where the first unescaped ``{`` is, -1 if none."""
     i = 0
     while i < len(pattern):
         if pattern[i] == "\\":

@@ -7,13 +7,19 @@ and dropping the checker being read, and the common options — connection
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from pylvs.config.grammar import Block, Keyword, Stmt
 from pylvs.config.inet import parse_ip
-from pylvs.config.kw_common import bool_arg, set_string
+from pylvs.config.kw_common import (
+    Handler,
+    current_rs,
+    draft_block,
+    set_flag,
+    set_string,
+    set_timer,
+    set_unsigned,
+)
 from pylvs.config.numbers import UINT_MAX
-from pylvs.config.state import CheckerDraft, ConnDraft, LoadState, RsDraft
+from pylvs.config.state import CheckerDraft, ConnDraft, LoadState
 from pylvs.core.addr import AF_INET6, format_addr
 
 __all__ = [
@@ -35,8 +41,6 @@ __all__ = [
 
 IFNAMSIZ = 16
 
-Handler = Callable[[LoadState, Stmt], None]
-
 
 def is_link_local(af: int, addr: int) -> bool:
     return af == AF_INET6 and (addr >> 118) == (0xFE80 >> 6)
@@ -51,11 +55,6 @@ def current_conn(state: LoadState) -> ConnDraft:
     conn = current_checker(state).conn
     assert conn is not None
     return conn
-
-
-def current_rs(state: LoadState) -> RsDraft:
-    assert state.rs is not None
-    return state.rs
 
 
 def queue_checker(state: LoadState, stmt: Stmt, kind: str, *, conn: bool = True) -> CheckerDraft:
@@ -92,11 +91,19 @@ def check_conn_opts(state: LoadState) -> bool:
 # -- common options ----------------------------------------------------------------------
 
 
-def _connect_ip(state: LoadState, stmt: Stmt) -> None:
-    conn = current_conn(state)
+def _address_arg(state: LoadState, stmt: Stmt) -> tuple[int, int] | None:
+    """The keyword's address (a range or prefix is cut to its first
+    address); None, with keepalived's message, when it is not one."""
     parsed = parse_ip(stmt.arg(1).split("-")[0].split("/")[0])
     if parsed is None:
-        state.error(f"Invalid connect_ip address {stmt.words[1]} - ignoring")
+        state.error(f"Invalid {stmt.keyword} address {stmt.words[1]} - ignoring")
+    return parsed
+
+
+def _connect_ip(state: LoadState, stmt: Stmt) -> None:
+    conn = current_conn(state)
+    parsed = _address_arg(state, stmt)
+    if parsed is None:
         return
     if conn.bind_af and conn.bind_af != parsed[0]:
         state.error(
@@ -107,19 +114,15 @@ def _connect_ip(state: LoadState, stmt: Stmt) -> None:
     conn.dst_set = True
 
 
-def _connect_port(state: LoadState, stmt: Stmt) -> None:
-    value = state.nums.read_unsigned(stmt.arg(1), 1, 65535, True)
-    if value is None:
-        state.error(f"Invalid checker connect_port '{stmt.words[1]}'")
-        return
-    current_conn(state).dst_port = value
+_connect_port = set_unsigned(
+    current_conn, "dst_port", 1, 65535, "Invalid checker connect_port '{}'"
+)
 
 
 def _bindto(state: LoadState, stmt: Stmt) -> None:
     conn = current_conn(state)
-    parsed = parse_ip(stmt.arg(1).split("-")[0].split("/")[0])
+    parsed = _address_arg(state, stmt)
     if parsed is None:
-        state.error(f"Invalid bindto address {stmt.words[1]} - ignoring")
         return
     if conn.dst_set and conn.dst_af != parsed[0]:
         state.error(
@@ -130,12 +133,7 @@ def _bindto(state: LoadState, stmt: Stmt) -> None:
     conn.bind_af, conn.bind_addr = parsed
 
 
-def _bind_port(state: LoadState, stmt: Stmt) -> None:
-    value = state.nums.read_unsigned(stmt.arg(1), 1, 65535, True)
-    if value is None:
-        state.error(f"Invalid checker bind_port '{stmt.words[1]}'")
-        return
-    current_conn(state).bind_port = value
+_bind_port = set_unsigned(current_conn, "bind_port", 1, 65535, "Invalid checker bind_port '{}'")
 
 
 def _bind_if(state: LoadState, stmt: Stmt) -> None:
@@ -146,48 +144,21 @@ def _bind_if(state: LoadState, stmt: Stmt) -> None:
     current_conn(state).bind_if = name
 
 
-def _connect_timeout(state: LoadState, stmt: Stmt) -> None:
-    value = state.nums.read_timer(stmt.arg(1), 1, UINT_MAX, True)
-    if value is None:
-        state.error(f"connect_timeout {stmt.words[1]} invalid - ignoring")
-        return
-    current_conn(state).connect_timeout = value
-
-
-def _fwmark(state: LoadState, stmt: Stmt) -> None:
-    value = state.nums.read_unsigned(stmt.arg(1), 0, UINT_MAX, True)
-    if value is None:
-        state.error(f"Invalid fwmark connection value '{stmt.words[1]}'")
-        return
-    current_conn(state).fwmark = value
-
-
-def _retry(state: LoadState, stmt: Stmt) -> None:
-    value = state.nums.read_unsigned(stmt.arg(1), 0, UINT_MAX, True)
-    if value is None:
-        state.error(f"Invalid retry connection value '{stmt.words[1]}'")
-        return
-    current_checker(state).retry = value
+_connect_timeout = set_timer(
+    current_conn, "connect_timeout", 1, UINT_MAX, "connect_timeout {} invalid - ignoring"
+)
+_fwmark = set_unsigned(current_conn, "fwmark", 0, UINT_MAX, "Invalid fwmark connection value '{}'")
+_retry = set_unsigned(current_checker, "retry", 0, UINT_MAX, "Invalid retry connection value '{}'")
 
 
 def timer_handler(attr: str, lo: int, message: str) -> Handler:
-    def handler(state: LoadState, stmt: Stmt) -> None:
-        value = state.nums.read_timer(stmt.arg(1), lo, 0, True)
-        if value is None:
-            state.error(message.format(stmt.words[1]))
-            return
-        setattr(current_checker(state), attr, value)
-
-    return handler
+    """A timer option of the checker (no upper bound)."""
+    return set_timer(current_checker, attr, lo, 0, message)
 
 
 def flag_handler(attr: str, message: str) -> Handler:
-    def handler(state: LoadState, stmt: Stmt) -> None:
-        value = bool_arg(state, stmt, message)
-        if value is not None:
-            setattr(current_checker(state), attr, value)
-
-    return handler
+    """An on/off option of the checker."""
+    return set_flag(current_checker, attr, message)
 
 
 def common_keywords(connection: bool) -> list[Keyword[LoadState]]:
@@ -226,12 +197,7 @@ def common_keywords(connection: bool) -> list[Keyword[LoadState]]:
 def checker_block(
     name: str, extra: list[Keyword[LoadState]], connection: bool = True
 ) -> Block[LoadState]:
-    return Block.of(
-        name,
-        [*common_keywords(connection), *extra],
-        current=lambda s: s.checker,
-        clear=lambda s: setattr(s, "checker", None),
-    )
+    return draft_block(name, [*common_keywords(connection), *extra], "checker")
 
 
 def conn_end(state: LoadState) -> None:

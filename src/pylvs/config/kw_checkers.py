@@ -6,8 +6,7 @@ their own modules."""
 from __future__ import annotations
 
 from pylvs.config.addrfmt import format_rs
-from pylvs.config.grammar import Block, Keyword, Stmt
-from pylvs.config.hexstr import read_hex_str
+from pylvs.config.grammar import Keyword, Stmt
 from pylvs.config.kw_checker_base import (
     Handler,
     check_conn_opts,
@@ -18,26 +17,16 @@ from pylvs.config.kw_checker_base import (
     dequeue_checker,
     queue_checker,
 )
-from pylvs.config.kw_common import bool_arg
+from pylvs.config.kw_common import bool_arg, draft_block, set_true, set_unsigned
 from pylvs.config.kw_http import HTTP_GET, SSL_GET
 from pylvs.config.kw_smtp import SMTP_CHECK
 from pylvs.config.numbers import INT_MAX, TIMER_HZ, UINT_MAX
 from pylvs.config.scripts import cmd_str, default_script_user, parse_script, set_uid_gid
 from pylvs.config.state import BfdCheckDraft, FileCheckDraft, LoadState
+from pylvs.health.dns_types import DNS_TYPES
+from pylvs.health.hex_string import read_hex_str
 
 __all__ = ["CHECKER_KEYWORDS", "DNS_TYPES"]
-
-DNS_TYPES = {
-    "A": 1,
-    "NS": 2,
-    "CNAME": 5,
-    "SOA": 6,
-    "MX": 15,
-    "TXT": 16,
-    "AAAA": 28,
-    "RRSIG": 46,
-    "DNSKEY": 48,
-}
 
 
 # -- TCP_CHECK, PING_CHECK -----------------------------------------------------------------
@@ -132,16 +121,9 @@ def _require_reply(state: LoadState, stmt: Stmt) -> None:
 
 
 def _reply_length(which: str) -> Handler:
-    def handler(state: LoadState, stmt: Stmt) -> None:
-        value = state.nums.read_unsigned(stmt.arg(1), 0, 65535, False)
-        if value is None:
-            state.error(
-                f"UDP_CHECK {which} length {stmt.words[1]} not valid - must be between 0 & 65535"
-            )
-            return
-        setattr(current_checker(state), f"{which}_reply_length", value)
-
-    return handler
+    message = f"UDP_CHECK {which} length {{}} not valid - must be between 0 & 65535"
+    attr = f"{which}_reply_length"
+    return set_unsigned(current_checker, attr, 0, 65535, message, ignore_error=False)
 
 
 def _udp_end(state: LoadState) -> None:
@@ -170,16 +152,9 @@ def _misc_path(state: LoadState, stmt: Stmt) -> None:
         current_checker(state).script = script.args
 
 
-def _misc_timeout(state: LoadState, stmt: Stmt) -> None:
-    value = state.nums.read_unsigned(stmt.arg(1), 0, UINT_MAX // TIMER_HZ, True)
-    if value is None:
-        state.error(f"Invalid misc_timeout value '{stmt.words[1]}'")
-        return
-    current_checker(state).misc_timeout = value
-
-
-def _misc_dynamic(state: LoadState, stmt: Stmt) -> None:
-    current_checker(state).misc_dynamic = True
+_misc_timeout = set_unsigned(
+    current_checker, "misc_timeout", 0, UINT_MAX // TIMER_HZ, "Invalid misc_timeout value '{}'"
+)
 
 
 def _misc_user(state: LoadState, stmt: Stmt) -> None:
@@ -214,7 +189,7 @@ MISC_CHECK: Keyword[LoadState] = Keyword(
         [
             Keyword("misc_path", _misc_path, quoted=True),
             Keyword("misc_timeout", _misc_timeout),
-            Keyword("misc_dynamic", _misc_dynamic),
+            Keyword("misc_dynamic", set_true(current_checker, "misc_dynamic")),
             Keyword("user", _misc_user),
         ],
         connection=False,
@@ -278,11 +253,10 @@ def _file_check_end(state: LoadState) -> None:
 FILE_CHECK: Keyword[LoadState] = Keyword(
     "FILE_CHECK",
     _file_check,
-    sub=Block.of(
+    sub=draft_block(
         "FILE_CHECK",
         [Keyword("track_file", _file_check_track), Keyword("weight", _file_check_weight)],
-        current=lambda s: s.file_check,
-        clear=lambda s: setattr(s, "file_check", None),
+        "file_check",
     ),
     end=_file_check_end,
 )
@@ -345,11 +319,8 @@ def _bfd_end(state: LoadState) -> None:
 BFD_CHECK: Keyword[LoadState] = Keyword(
     "BFD_CHECK",
     _bfd,
-    sub=Block.of(
-        "BFD_CHECK",
-        [Keyword("name", _bfd_name), Keyword("alpha", _bfd_alpha)],
-        current=lambda s: s.bfd_check,
-        clear=lambda s: setattr(s, "bfd_check", None),
+    sub=draft_block(
+        "BFD_CHECK", [Keyword("name", _bfd_name), Keyword("alpha", _bfd_alpha)], "bfd_check"
     ),
     end=_bfd_end,
 )

@@ -1,24 +1,34 @@
-"""Handler helpers shared by the keyword tables, and the options a
-``virtual_server`` and its ``real_server`` blocks both have."""
+"""Handler helpers shared by the keyword tables: reading a keyword's
+argument the way keepalived does, the objects being read, and handlers
+that set one attribute of such an object from the keyword's argument."""
 
 from __future__ import annotations
 
-from pylvs.config.grammar import Keyword, Stmt
-from pylvs.config.numbers import UINT_MAX, check_true_false
+from collections.abc import Callable, Iterable
+
+from pylvs.config.grammar import Block, Keyword, Stmt
+from pylvs.config.numbers import Numbers, check_true_false
 from pylvs.config.state import LoadState, RsDraft, VsDraft
 
 __all__ = [
+    "Handler",
+    "Target",
     "bool_arg",
     "cstr",
+    "current_rs",
     "current_vs",
-    "server_retry",
-    "server_smtp_alert",
-    "server_snmp_name",
-    "server_target",
-    "server_timer",
-    "server_virtualhost",
+    "draft_block",
+    "set_flag",
     "set_string",
+    "set_timer",
+    "set_true",
+    "set_unsigned",
+    "set_word",
 ]
+
+Handler = Callable[[LoadState, Stmt], None]
+#: the object a handler sets an attribute of (the draft being read)
+Target = Callable[[LoadState], object]
 
 
 def bool_arg(state: LoadState, stmt: Stmt, message: str) -> bool | None:
@@ -44,76 +54,90 @@ def cstr(value: str | None) -> str:
     return "(null)" if value is None else value
 
 
-def server_target(state: LoadState, target: str) -> VsDraft | RsDraft:
-    obj = state.rs if target == "rs" else state.vs
-    assert obj is not None
-    return obj
-
-
 def current_vs(state: LoadState) -> VsDraft:
     assert state.vs is not None
     return state.vs
 
 
-def server_timer(attr: str, lo: int, hi: int, message: str) -> Keyword[LoadState]:
-    """A timer keyword of virtual_server or real_server (``attr`` on the draft)."""
+def current_rs(state: LoadState) -> RsDraft:
+    assert state.rs is not None
+    return state.rs
 
+
+def draft_block(name: str, keywords: Iterable[Keyword[LoadState]], draft: str) -> Block[LoadState]:
+    """A block whose handlers run while ``state.<draft>`` is being read; it
+    is dropped (set to None) once the block's end handler has run."""
+    return Block.of(
+        name,
+        keywords,
+        current=lambda s: getattr(s, draft),
+        clear=lambda s: setattr(s, draft, None),
+    )
+
+
+# Each ``message`` below may contain ``{}`` for the keyword's argument.
+
+
+def set_unsigned(
+    target: Target, attr: str, lo: int, hi: int, message: str, *, ignore_error: bool = True
+) -> Handler:
+    """``attr`` of ``target`` from an unsigned argument in [lo, hi]
+    (keepalived's ``read_unsigned_strvec``); an invalid one changes nothing."""
+    return _set_number(
+        target, attr, message, lambda nums, word: nums.read_unsigned(word, lo, hi, ignore_error)
+    )
+
+
+def set_timer(target: Target, attr: str, lo: int, hi: int, message: str) -> Handler:
+    """``attr`` of ``target`` from a timer argument, in seconds (keepalived's
+    ``read_timer``: bounds in µs, 0 = no upper bound); an invalid one changes nothing."""
+    return _set_number(
+        target, attr, message, lambda nums, word: nums.read_timer(word, lo, hi, True)
+    )
+
+
+def _set_number(
+    target: Target, attr: str, message: str, read: Callable[[Numbers, str], float | None]
+) -> Handler:
     def handler(state: LoadState, stmt: Stmt) -> None:
-        target = server_target(state, attr.split(".")[0])
-        value = state.nums.read_timer(stmt.arg(1), lo, hi, True)
+        value = read(state.nums, stmt.arg(1))
         if value is None:
             state.error(message.format(stmt.words[1]))
             return
-        setattr(target, attr.split(".")[1], value)
+        setattr(target(state), attr, value)
 
-    return Keyword(attr.split(".")[1], handler)
-
-
-def server_retry(target: str) -> Keyword[LoadState]:
-    def handler(state: LoadState, stmt: Stmt) -> None:
-        value = state.nums.read_unsigned(stmt.arg(1), 1, UINT_MAX, False)
-        if value is None:
-            state.error(f"retry value invalid - {stmt.words[1]}")
-            return
-        server_target(state, target).retry = value
-
-    return Keyword("retry", handler)
+    return handler
 
 
-def server_smtp_alert(target: str) -> Keyword[LoadState]:
-    what = "virtual_server" if target == "vs" else "real_server"
+def set_flag(target: Target, attr: str, message: str) -> Handler:
+    """``attr`` of ``target`` from an optional on/off argument (see ``bool_arg``)."""
 
     def handler(state: LoadState, stmt: Stmt) -> None:
-        value = bool_arg(state, stmt, f"Invalid {what} smtp_alert parameter {{}}")
+        value = bool_arg(state, stmt, message)
         if value is not None:
-            server_target(state, target).smtp_alert = value
+            setattr(target(state), attr, value)
 
-    return Keyword("smtp_alert", handler)
+    return handler
 
 
-def server_virtualhost(target: str) -> Keyword[LoadState]:
-    full = "virtual server" if target == "vs" else "real server"
+def set_true(target: Target, attr: str) -> Handler:
+    """A keyword that sets ``attr`` of ``target``, whatever follows it."""
 
     def handler(state: LoadState, stmt: Stmt) -> None:
-        obj = server_target(state, target)
+        setattr(target(state), attr, True)
+
+    return handler
+
+
+def set_word(target: Target, attr: str, missing: str, what: str) -> Handler:
+    """``attr`` of ``target`` from the keyword's argument; without one,
+    ``missing`` is the error; a second value replaces the first (``set_string``)."""
+
+    def handler(state: LoadState, stmt: Stmt) -> None:
         if len(stmt) < 2:
-            state.error(f"{full} virtualhost missing")
+            state.error(missing)
             return
-        old = obj.virtualhost
-        obj.virtualhost = set_string(state, old, stmt.words[1], f"{target} virtualhost")
+        obj = target(state)
+        setattr(obj, attr, set_string(state, getattr(obj, attr), stmt.words[1], what))
 
-    return Keyword("virtualhost", handler)
-
-
-def server_snmp_name(target: str) -> Keyword[LoadState]:
-    full = "virtual server" if target == "vs" else "real server"
-
-    def handler(state: LoadState, stmt: Stmt) -> None:
-        obj = server_target(state, target)
-        if len(stmt) != 2:
-            state.error(f"{full} snmp_name missing or extra parameters")
-            return
-        old = obj.snmp_name
-        obj.snmp_name = set_string(state, old, stmt.words[1], f"{target} snmp_name")
-
-    return Keyword("snmp_name", handler)
+    return handler

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from pylvs.config.grammar import Block, Keyword, Stmt
-from pylvs.config.kw_common import bool_arg
+from pylvs.config.kw_common import Handler, set_flag, set_true
 from pylvs.config.numbers import TIMER_HZ, UINT_MAX
 from pylvs.config.scripts import (
     default_script_user,
@@ -15,13 +15,15 @@ from pylvs.config.scripts import (
     set_default_script_user,
     set_uid_gid,
 )
-from pylvs.config.state import FifoDraft, LoadState
+from pylvs.config.state import FifoDraft, GlobalDraft, LoadState
 
 __all__ = ["GLOBAL_DEFS", "TOP_LEVEL_ONE_LINERS"]
 
 LVS_MAX_TIMEOUT = 86400 * 31
 
-GlobalHandler = Callable[[LoadState, Stmt], None]
+
+def _globals(state: LoadState) -> GlobalDraft:
+    return state.globals
 
 
 def _router_id(state: LoadState, stmt: Stmt) -> None:
@@ -77,20 +79,12 @@ def _smtp_timeout(state: LoadState, stmt: Stmt) -> None:
     state.globals.smtp_connect_timeout = value
 
 
-def _flag(attr: str, message: str) -> GlobalHandler:
-    def handler(state: LoadState, stmt: Stmt) -> None:
-        value = bool_arg(state, stmt, message)
-        if value is not None:
-            setattr(state.globals, attr, value)
-
-    return handler
+def _flag(attr: str, message: str) -> Handler:
+    return set_flag(_globals, attr, message)
 
 
-def _set_true(attr: str) -> GlobalHandler:
-    def handler(state: LoadState, stmt: Stmt) -> None:
-        setattr(state.globals, attr, True)
-
-    return handler
+def _set_true(attr: str) -> Handler:
+    return set_true(_globals, attr)
 
 
 def _script_user(state: LoadState, stmt: Stmt) -> None:
@@ -102,7 +96,7 @@ def _script_user(state: LoadState, stmt: Stmt) -> None:
     set_default_script_user(state, stmt.words[1], state.globals.script_group)
 
 
-def _fifo(attr: str, prefix: str) -> GlobalHandler:
+def _fifo(attr: str, prefix: str) -> Handler:
     def handler(state: LoadState, stmt: Stmt) -> None:
         fifo: FifoDraft = getattr(state.globals, attr)
         if len(stmt) < 2:
@@ -125,7 +119,7 @@ def _fifo(attr: str, prefix: str) -> GlobalHandler:
     return handler
 
 
-def _fifo_script(attr: str, prefix: str) -> GlobalHandler:
+def _fifo_script(attr: str, prefix: str) -> Handler:
     def handler(state: LoadState, stmt: Stmt) -> None:
         fifo: FifoDraft = getattr(state.globals, attr)
         if len(stmt) < 2:
@@ -246,7 +240,7 @@ def _lvs_syncd(state: LoadState, stmt: Stmt) -> None:
         i += 1
 
 
-def _startup_shutdown(which: str) -> GlobalHandler:
+def _startup_shutdown(which: str) -> Handler:
     def handler(state: LoadState, stmt: Stmt) -> None:
         attr = f"{which}_script"
         if getattr(state.globals, attr) is not None:
@@ -266,7 +260,7 @@ def _startup_shutdown(which: str) -> GlobalHandler:
     return handler
 
 
-def _startup_shutdown_timeout(which: str) -> GlobalHandler:
+def _startup_shutdown_timeout(which: str) -> Handler:
     def handler(state: LoadState, stmt: Stmt) -> None:
         if len(stmt) < 2:
             state.error(f"{which}_script_timeout requires value")
@@ -284,7 +278,7 @@ def _include_check(state: LoadState, stmt: Stmt) -> None:
     state.lines.include_check_set(list(stmt.words))
 
 
-_INTERPRETED: dict[str, GlobalHandler] = {
+_INTERPRETED: dict[str, Handler] = {
     "router_id": _router_id,
     "notification_email_from": _email_from,
     "smtp_server": _smtp_server,
@@ -441,7 +435,7 @@ _KEPT = [
 ]
 
 
-def _recording(handler: GlobalHandler | None) -> Callable[[LoadState, Stmt], bool | None]:
+def _recording(handler: Handler | None) -> Callable[[LoadState, Stmt], bool | None]:
     def run(state: LoadState, stmt: Stmt) -> bool | None:
         state.globals.statements.append(stmt.node())
         if handler is not None:

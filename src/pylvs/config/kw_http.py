@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from pylvs.config.cnum import strtoul
-from pylvs.config.grammar import Block, Keyword, Stmt
+from pylvs.config.grammar import Keyword, Stmt
 from pylvs.config.kw_checker_base import (
     Handler,
     checker_block,
@@ -15,7 +15,7 @@ from pylvs.config.kw_checker_base import (
     queue_checker,
     set_string,
 )
-from pylvs.config.kw_common import bool_arg
+from pylvs.config.kw_common import draft_block, set_flag, set_true, set_unsigned, set_word
 from pylvs.config.lexer import split_script_words
 from pylvs.config.numbers import UINT_MAX
 from pylvs.config.state import LoadState, UrlDraft
@@ -58,21 +58,19 @@ def _http(kind: str) -> Handler:
     return handler
 
 
+_nb_get_retry_value = set_unsigned(
+    current_checker, "retry", 0, UINT_MAX, "Invalid nb_get_retry value '{}'"
+)
+
+
 def _nb_get_retry(state: LoadState, stmt: Stmt) -> None:
     state.error("nb_get_retry is deprecated - please use 'retry'")
-    value = state.nums.read_unsigned(stmt.arg(1), 0, UINT_MAX, True)
-    if value is None:
-        state.error(f"Invalid nb_get_retry value '{stmt.words[1]}'")
-        return
-    current_checker(state).retry = value
+    _nb_get_retry_value(state, stmt)
 
 
-def _http_virtualhost(state: LoadState, stmt: Stmt) -> None:
-    if len(stmt) < 2:
-        state.error("HTTP_GET virtualhost name missing")
-        return
-    c = current_checker(state)
-    c.virtualhost = set_string(state, c.virtualhost, stmt.words[1], "virtualhost")
+_http_virtualhost = set_word(
+    current_checker, "virtualhost", "HTTP_GET virtualhost name missing", "virtualhost"
+)
 
 
 def _http_protocol(state: LoadState, stmt: Stmt) -> None:
@@ -158,12 +156,9 @@ def _status_code(state: LoadState, stmt: Stmt) -> None:
         url.status_codes.update(range(lo, hi + 1))
 
 
-def _url_virtualhost(state: LoadState, stmt: Stmt) -> None:
-    if len(stmt) < 2:
-        state.error("Missing HTTP_GET virtualhost name")
-        return
-    url = _cur_url(state)
-    url.virtualhost = set_string(state, url.virtualhost, stmt.words[1], "url virtualhost")
+_url_virtualhost = set_word(
+    _cur_url, "virtualhost", "Missing HTTP_GET virtualhost name", "url virtualhost"
+)
 
 
 def _regex(state: LoadState, stmt: Stmt) -> None:
@@ -176,10 +171,6 @@ def _regex(state: LoadState, stmt: Stmt) -> None:
             f"Duplicate regex specified - replacing {state.pending_regex} with {stmt.arg(1)}"
         )
     state.pending_regex = res.words[1]
-
-
-def _regex_no_match(state: LoadState, stmt: Stmt) -> None:
-    _cur_url(state).regex_no_match = True
 
 
 def _regex_options(state: LoadState, stmt: Stmt) -> None:
@@ -225,12 +216,6 @@ def _regex_stack(state: LoadState, stmt: Stmt) -> None:
     _cur_url(state).regex_use_stack = True
 
 
-def _url_tls_compliant(state: LoadState, stmt: Stmt) -> None:
-    value = bool_arg(state, stmt, "Invalid tls_compliant option {}")
-    if value is not None:
-        _cur_url(state).tls_compliant = value
-
-
 def _url_end(state: LoadState) -> None:
     url = _cur_url(state)
     if url.path is None:
@@ -271,17 +256,20 @@ def _http_keyword(kind: str) -> Keyword[LoadState]:
         Keyword("status_code", _status_code),
         Keyword("virtualhost", _url_virtualhost),
         Keyword("regex", _regex),
-        Keyword("regex_no_match", _regex_no_match),
+        Keyword("regex_no_match", set_true(_cur_url, "regex_no_match")),
         Keyword("regex_options", _regex_options),
         Keyword("regex_min_offset", _regex_offset("min")),
         Keyword("regex_max_offset", _regex_offset("max")),
         Keyword("regex_stack", _regex_stack),
     ]
     if ssl:
-        url_keywords.append(Keyword("tls_compliant", _url_tls_compliant))
-    url_block = Block.of(
-        "url", url_keywords, current=lambda s: s.url, clear=lambda s: setattr(s, "url", None)
-    )
+        url_keywords.append(
+            Keyword(
+                "tls_compliant",
+                set_flag(_cur_url, "tls_compliant", "Invalid tls_compliant option {}"),
+            )
+        )
+    url_block = draft_block("url", url_keywords, "url")
     extra: list[Keyword[LoadState]] = [
         Keyword("nb_get_retry", _nb_get_retry),
         Keyword("virtualhost", _http_virtualhost),

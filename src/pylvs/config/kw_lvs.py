@@ -4,23 +4,16 @@
 from __future__ import annotations
 
 from pylvs.config.addrfmt import format_vs
-from pylvs.config.grammar import Block, Keyword, Stmt
+from pylvs.config.grammar import Keyword, Stmt
 from pylvs.config.inet import inet_aton, nonzero_port, stosockaddr
-from pylvs.config.kw_common import (
-    cstr,
-    current_vs,
-    server_retry,
-    server_smtp_alert,
-    server_snmp_name,
-    server_timer,
-    server_virtualhost,
-)
+from pylvs.config.kw_common import cstr, current_vs, draft_block, set_true, set_unsigned
 from pylvs.config.kw_forwarding import svr_forwarding
-from pylvs.config.kw_rs import REAL_SERVER
-from pylvs.config.numbers import INT_MAX, UINT_MAX
+from pylvs.config.kw_rs import REAL_SERVER, family_fits
+from pylvs.config.kw_server_options import server_options, server_timer
+from pylvs.config.numbers import UINT_MAX
 from pylvs.config.scripts import parse_script
 from pylvs.config.state import LoadState, SorryDraft, VsDraft
-from pylvs.core.addr import AF_INET, AF_INET6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, format_addr
+from pylvs.core.addr import AF_INET, AF_INET6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP
 from pylvs.core.model import SVC_F_ONEPACKET, SVC_F_SCHED1, SVC_F_SCHED2, SVC_F_SCHED3
 
 __all__ = ["SCHEDULERS", "VIRTUAL_SERVER", "vs_name"]
@@ -41,7 +34,6 @@ SCHEDULERS = (
     "nq",
     "twos",
 )
-IPVS_WEIGHT_LIMIT = INT_MAX
 IPVS_PERSISTENT_TIMEOUT = 360
 LVS_MAX_TIMEOUT = 86400 * 31
 PENAME_MAXLEN = 16
@@ -84,16 +76,8 @@ def _vs_end(state: LoadState) -> None:
     if not vs.rs:
         state.error(f"Virtual server {vs_name(vs)} has no real servers - ignoring")
         return
-    sorry = vs.sorry
-    if sorry is not None and (sorry.forwarding is None or sorry.forwarding.method != "TUN"):
-        if vs.af == 0:
-            vs.af = sorry.af
-        elif vs.af != sorry.af:
-            state.error(
-                "Address family of virtual server and sorry server "
-                f"{format_addr(sorry.af, sorry.addr)} don't match - skipping sorry server."
-            )
-            vs.sorry = None
+    if vs.sorry is not None and not family_fits(state, vs, vs.sorry, "sorry server"):
+        vs.sorry = None
     if vs.af == 0 and vs.group is None:
         # fwmark service with only tunnelled servers and no ip_family.
         mixed = False
@@ -221,10 +205,8 @@ def _protocol(state: LoadState, stmt: Stmt) -> None:
 
 
 def _vs_true(attr: str) -> Keyword[LoadState]:
-    def handler(state: LoadState, stmt: Stmt) -> None:
-        setattr(current_vs(state), attr, True)
-
-    return Keyword({"inhibit": "inhibit_on_failure"}.get(attr, attr), handler)
+    name = {"inhibit": "inhibit_on_failure"}.get(attr, attr)
+    return Keyword(name, set_true(current_vs, attr))
 
 
 def _quorum_script(which: str) -> Keyword[LoadState]:
@@ -249,20 +231,9 @@ def _quorum(state: LoadState, stmt: Stmt) -> None:
     current_vs(state).quorum = value
 
 
-def _hysteresis(state: LoadState, stmt: Stmt) -> None:
-    value = state.nums.read_unsigned(stmt.arg(1), 0, UINT_MAX, True)
-    if value is None:
-        state.error(f"Hysteresis {stmt.words[1]} must be in [0, {UINT_MAX}] - ignoring")
-        return
-    current_vs(state).hysteresis = value
-
-
-def _vs_weight(state: LoadState, stmt: Stmt) -> None:
-    value = state.nums.read_unsigned(stmt.arg(1), 1, IPVS_WEIGHT_LIMIT, True)
-    if value is None:
-        state.error(f"Virtual server weight {stmt.words[1]} is outside range 1-{IPVS_WEIGHT_LIMIT}")
-        return
-    current_vs(state).weight = value
+_hysteresis = set_unsigned(
+    current_vs, "hysteresis", 0, UINT_MAX, f"Hysteresis {{}} must be in [0, {UINT_MAX}] - ignoring"
+)
 
 
 def _sorry_server(state: LoadState, stmt: Stmt) -> None:
@@ -308,11 +279,11 @@ VIRTUAL_SERVER: Keyword[LoadState] = Keyword(
     "virtual_server",
     _vs,
     end=_vs_end,
-    sub=Block.of(
+    sub=draft_block(
         "virtual_server",
         [
             Keyword("ip_family", _ip_family),
-            server_retry("vs"),
+            *server_options("vs"),
             server_timer(
                 "vs.delay_before_retry",
                 0,
@@ -340,22 +311,17 @@ VIRTUAL_SERVER: Keyword[LoadState] = Keyword(
             Keyword("persistence_granularity", _persistence_granularity),
             Keyword("protocol", _protocol),
             _vs_true("ha_suspend"),
-            server_smtp_alert("vs"),
-            server_virtualhost("vs"),
-            server_snmp_name("vs"),
             _vs_true("alpha"),
             _vs_true("omega"),
             _quorum_script("up"),
             _quorum_script("down"),
             Keyword("quorum", _quorum),
             Keyword("hysteresis", _hysteresis),
-            Keyword("weight", _vs_weight),
             Keyword("sorry_server", _sorry_server),
             Keyword("sorry_server_inhibit", _sorry_inhibit),
             Keyword("sorry_server_lvs_method", _sorry_forwarding),
             REAL_SERVER,
         ],
-        current=lambda s: s.vs,
-        clear=lambda s: setattr(s, "vs", None),
+        "vs",
     ),
 )

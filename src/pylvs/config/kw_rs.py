@@ -3,28 +3,25 @@
 
 from __future__ import annotations
 
-from pylvs.config.grammar import Block, Keyword, Stmt
+from pylvs.config.grammar import Keyword, Stmt
 from pylvs.config.inet import nonzero_port, stosockaddr
 from pylvs.config.kw_checkers import CHECKER_KEYWORDS
 from pylvs.config.kw_common import (
-    bool_arg,
     cstr,
+    current_rs,
     current_vs,
-    server_retry,
-    server_smtp_alert,
-    server_snmp_name,
-    server_timer,
-    server_virtualhost,
+    draft_block,
+    set_flag,
+    set_unsigned,
 )
 from pylvs.config.kw_forwarding import svr_forwarding
-from pylvs.config.numbers import INT_MAX, UINT_MAX
+from pylvs.config.kw_server_options import server_options, server_timer
+from pylvs.config.numbers import UINT_MAX
 from pylvs.config.scripts import parse_script
-from pylvs.config.state import LoadState, RsDraft
+from pylvs.config.state import LoadState, RsDraft, SorryDraft, VsDraft
 from pylvs.core.addr import format_addr
 
-__all__ = ["REAL_SERVER"]
-
-IPVS_WEIGHT_LIMIT = INT_MAX
+__all__ = ["REAL_SERVER", "family_fits"]
 
 
 def _rs(state: LoadState, stmt: Stmt) -> bool | None:
@@ -43,63 +40,45 @@ def _rs(state: LoadState, stmt: Stmt) -> bool | None:
 def _rs_end(state: LoadState) -> None:
     vs, rs = current_vs(state), state.rs
     assert rs is not None
-    if rs.forwarding is None or rs.forwarding.method != "TUN":
-        if vs.af == 0:
-            vs.af = rs.af
-        elif vs.af != rs.af:
-            state.error(
-                "Address family of virtual server and real server "
-                f"{format_addr(rs.af, rs.addr)} don't match - skipping real server."
-            )
-            return
-    vs.rs.append(rs)
+    if family_fits(state, vs, rs, "real server"):
+        vs.rs.append(rs)
 
 
-def current_rs_draft(state: LoadState) -> RsDraft:
-    assert state.rs is not None
-    return state.rs
-
-
-def _rs_weight(state: LoadState, stmt: Stmt) -> None:
-    value = state.nums.read_unsigned(stmt.arg(1), 0, IPVS_WEIGHT_LIMIT, True)
-    if value is None:
-        state.error(f"Real server weight {stmt.words[1]} is outside range 0-{IPVS_WEIGHT_LIMIT}")
-        return
-    current_rs_draft(state).weight = value
+def family_fits(state: LoadState, vs: VsDraft, server: RsDraft | SorryDraft, what: str) -> bool:
+    """A real or sorry server that is not tunnelled must have the address
+    family of its virtual server, which takes the server's when it has none
+    yet; False, with keepalived's message, when it has not."""
+    if server.forwarding is not None and server.forwarding.method == "TUN":
+        return True
+    if vs.af == 0:
+        vs.af = server.af
+    elif vs.af != server.af:
+        state.error(
+            f"Address family of virtual server and {what} "
+            f"{format_addr(server.af, server.addr)} don't match - skipping {what}."
+        )
+        return False
+    return True
 
 
 def _rs_forwarding(state: LoadState, stmt: Stmt) -> None:
-    rs = current_rs_draft(state)
+    rs = current_rs(state)
     rs.forwarding = svr_forwarding(state, rs.forwarding, stmt, "real")
 
 
 def _threshold(which: str) -> Keyword[LoadState]:
-    def handler(state: LoadState, stmt: Stmt) -> None:
-        value = state.nums.read_unsigned(stmt.arg(1), 0, UINT_MAX, True)
-        if value is None:
-            state.error(f"Invalid real_server {which} '{stmt.words[1]}' - ignoring")
-            return
-        setattr(
-            current_rs_draft(state),
-            "u_threshold" if which == "uthreshold" else "l_threshold",
-            value,
-        )
-
-    return Keyword(which, handler)
+    attr = "u_threshold" if which == "uthreshold" else "l_threshold"
+    message = f"Invalid real_server {which} '{{}}' - ignoring"
+    return Keyword(which, set_unsigned(current_rs, attr, 0, UINT_MAX, message))
 
 
 def _rs_bool(name: str, attr: str) -> Keyword[LoadState]:
-    def handler(state: LoadState, stmt: Stmt) -> None:
-        value = bool_arg(state, stmt, f"Invalid {name} parameter {{}}")
-        if value is not None:
-            setattr(current_rs_draft(state), attr, value)
-
-    return Keyword(name, handler)
+    return Keyword(name, set_flag(current_rs, attr, f"Invalid {name} parameter {{}}"))
 
 
 def _notify(which: str) -> Keyword[LoadState]:
     def handler(state: LoadState, stmt: Stmt) -> None:
-        rs = current_rs_draft(state)
+        rs = current_rs(state)
         attr = f"notify_{which}"
         if getattr(rs, attr) is not None:
             group = state.vs.group if state.vs is not None else None
@@ -112,10 +91,9 @@ def _notify(which: str) -> Keyword[LoadState]:
     return Keyword(f"notify_{which}", handler, quoted=True)
 
 
-_RS_BLOCK: Block[LoadState] = Block.of(
+_RS_BLOCK = draft_block(
     "real_server",
     [
-        Keyword("weight", _rs_weight),
         Keyword("lvs_method", _rs_forwarding),
         _threshold("uthreshold"),
         _threshold("lthreshold"),
@@ -123,7 +101,6 @@ _RS_BLOCK: Block[LoadState] = Block.of(
         _notify("up"),
         _notify("down"),
         _rs_bool("alpha", "alpha"),
-        server_retry("rs"),
         server_timer(
             "rs.delay_before_retry", 0, 0, "real server delay_before_retry '{}' invalid - ignoring"
         ),
@@ -132,13 +109,10 @@ _RS_BLOCK: Block[LoadState] = Block.of(
             "rs.connect_timeout", 1, UINT_MAX, "real server connect_timeout {} invalid - ignoring"
         ),
         server_timer("rs.delay_loop", 1, 0, "real server delay_loop '{}' invalid - ignoring"),
-        server_smtp_alert("rs"),
-        server_virtualhost("rs"),
-        server_snmp_name("rs"),
+        *server_options("rs"),
         *CHECKER_KEYWORDS,
     ],
-    current=lambda s: s.rs,
-    clear=lambda s: setattr(s, "rs", None),
+    "rs",
 )
 
 

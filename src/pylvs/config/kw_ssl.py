@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from pylvs.config.grammar import Block, Keyword, Stmt
-from pylvs.config.kw_common import set_string
+from pylvs.config.kw_common import set_word
 from pylvs.config.state import LoadState, SslDraft
 
 __all__ = ["SSL"]
@@ -16,17 +16,13 @@ def _ssl(state: LoadState, stmt: Stmt) -> None:
     state.ssl = SslDraft()
 
 
-def _ssl_file(attr: str, what: str) -> Keyword[LoadState]:
-    def handler(state: LoadState, stmt: Stmt) -> None:
-        assert state.ssl is not None
-        if len(stmt) < 2:
-            state.error(f"SSL {what} missing")
-            return
-        old = getattr(state.ssl, attr)
-        setattr(state.ssl, attr, set_string(state, old, stmt.words[1], "SSL"))
+def _cur_ssl(state: LoadState) -> SslDraft:
+    assert state.ssl is not None
+    return state.ssl
 
-    name = {"password": "password", "ca": "ca", "certificate": "certificate", "key": "key"}[attr]
-    return Keyword(name, handler)
+
+def _ssl_file(attr: str, what: str) -> Keyword[LoadState]:
+    return Keyword(attr, set_word(_cur_ssl, attr, f"SSL {what} missing", "SSL"))
 
 
 SSL: Keyword[LoadState] = Keyword(

@@ -5,6 +5,7 @@ They must come before the FILE_CHECK that names them."""
 from __future__ import annotations
 
 from pylvs.config.grammar import Block, Keyword, Stmt
+from pylvs.config.kw_common import draft_block
 from pylvs.config.numbers import INT_MAX
 from pylvs.config.state import LoadState, TrackFileDraft
 
@@ -89,11 +90,10 @@ def _end(state: LoadState) -> None:
 
 
 def _block() -> Block[LoadState]:
-    return Block.of(
+    return draft_block(
         "track_file",
         [Keyword("file", _file), Keyword("weight", _weight), Keyword("init_file", _init_file)],
-        current=lambda s: s.track_file,
-        clear=lambda s: setattr(s, "track_file", None),
+        "track_file",
     )
 
 

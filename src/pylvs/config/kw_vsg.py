@@ -8,8 +8,9 @@ from pylvs.config.cnum import strtoul
 from pylvs.config.diagnostics import Level
 from pylvs.config.grammar import Keyword, Stmt, ValueLine
 from pylvs.config.inet import nonzero_port, stosockaddr
+from pylvs.config.model import GroupEntry
 from pylvs.config.numbers import UINT_MAX
-from pylvs.config.state import LoadState, VsgDraft, VsgEntryDraft
+from pylvs.config.state import LoadState, VsgDraft
 from pylvs.core.addr import AF_INET, AF_INET6
 
 __all__ = ["VIRTUAL_SERVER_GROUP"]
@@ -60,7 +61,7 @@ def _vsg_entry(state: LoadState, vsg: VsgDraft, value: ValueLine) -> None:
                 return
         else:
             vsg.fwmark_no_family = True
-        vsg.fwmarks.append(VsgEntryDraft(value.file, value.line, "fwmark", af, fwmark=mark))
+        vsg.fwmarks.append(GroupEntry(value.file, value.line, "fwmark", af, fwmark=mark))
         return
     port_str = nonzero_port(words[1]) if len(words) >= 2 else None
     parsed = stosockaddr(addr_str, port_str, state.nums)
@@ -115,7 +116,7 @@ def _vsg_entry(state: LoadState, vsg: VsgDraft, value: ValueLine) -> None:
                     f"Address range end is not greater than address range start - {addr_str} - skipping"
                 )
                 return
-    vsg.entries.append(VsgEntryDraft(value.file, value.line, "addr", af, start, end, port))
+    vsg.entries.append(GroupEntry(value.file, value.line, "addr", af, start, end, port))
     if af == AF_INET:
         vsg.have_ipv4 = True
     else:

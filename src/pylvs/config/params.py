@@ -370,18 +370,11 @@ def parse_lst(buf: str, report: Callable[[str], None]) -> Seq | None:
     p = _skip_blanks(buf, 4)
     if buf[p : p + 1] != "(":
         return None
-    p = _skip_blanks(buf, p + 1)
-    end_char = ","
-    if buf[p : p + 1] == "{":
-        end_char = "}"
-        p = _skip_blanks(buf, p + 1)
+    end_char, p = _open_group(buf, _skip_blanks(buf, p + 1))
     params: list[str] = []
     while True:
-        start = p
-        while p < len(buf) and buf[p] not in " \t,}":
-            p += 1
-        params.append(buf[start:p])
-        p = _skip_blanks(buf, p)
+        word, p = _word(buf, p, " \t,}")
+        params.append(word)
         if buf[p : p + 1] == end_char:
             break
         if buf[p : p + 1] != ",":
@@ -394,17 +387,11 @@ def parse_lst(buf: str, report: Callable[[str], None]) -> Seq | None:
     p = _skip_blanks(buf, p + 1)
     sets: list[list[str]] = []
     while True:
-        end_char = ","
-        if buf[p : p + 1] == "{":
-            end_char = "}"
-            p = _skip_blanks(buf, p + 1)
+        end_char, p = _open_group(buf, p)
         values: list[str] = []
         while True:
-            start = p
-            while p < len(buf) and buf[p] not in " \t,})":
-                p += 1
-            values.append(buf[start:p])
-            p = _skip_blanks(buf, p)
+            word, p = _word(buf, p, " \t,})")
+            values.append(word)
             c = buf[p : p + 1]
             if c == end_char or (c == ")" and end_char == ","):
                 break
@@ -425,3 +412,21 @@ def parse_lst(buf: str, report: Callable[[str], None]) -> Seq | None:
         p = _skip_blanks(buf, p + 1)
     text = buf[_skip_blanks(buf, p + 1) :]
     return Seq(text=text, lst_params=params, lst_values=sets)
+
+
+def _open_group(buf: str, p: int) -> tuple[str, int]:
+    """A ``{`` at ``p`` opens a group of words that ``}`` closes; without
+    one the group is a single word that ``,`` ends.  Returns the closing
+    character and where the first word starts."""
+    if buf[p : p + 1] == "{":
+        return "}", _skip_blanks(buf, p + 1)
+    return ",", p
+
+
+def _word(buf: str, p: int, stops: str) -> tuple[str, int]:
+    """The word at ``p``, up to one of ``stops``, and where the next
+    non-blank character after it is."""
+    start = p
+    while p < len(buf) and buf[p] not in stops:
+        p += 1
+    return buf[start:p], _skip_blanks(buf, p)

@@ -14,21 +14,14 @@ from pylvs.config.diagnostics import Level, Reporter
 from pylvs.config.lexer import split_script_words
 from pylvs.config.model import Script
 from pylvs.config.state import LoadState
+from pylvs.health.command_line import cmd_str as shown_command
 
 __all__ = ["cmd_str", "default_script_user", "parse_script", "set_uid_gid"]
 
 
 def cmd_str(args: tuple[str, ...] | list[str] | None) -> str:
-    """keepalived's ``cmd_str``: each argument in single quotes."""
-    if not args:
-        return "(null)"
-    out = []
-    for i, arg in enumerate(args):
-        if i == 0 and arg[:1] in ("<", ">"):
-            out.append(arg)
-        else:
-            out.append("'" + arg.replace("'", "'\\''") + "'")
-    return " ".join(out)
+    """keepalived's ``cmd_str``, "(null)" for no command."""
+    return shown_command(args) if args else "(null)"
 
 
 def _split(text: str, escapes: bool, reporter: Reporter) -> list[str] | None:

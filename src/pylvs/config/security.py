@@ -121,30 +121,20 @@ def check_script_security(
                 keyword=where[2],
             )
 
-    fifo_scripts = [
-        (f.script.path, _global_where(config, kw))
-        for f, kw in (
-            (g.notify_fifo, "notify_fifo_script"),
-            (g.lvs_notify_fifo, "lvs_notify_fifo_script"),
-        )
-        if f.script is not None
-    ]
+    def global_scripts(*named: tuple[Script | None, str]) -> list[tuple[str, _Where]]:
+        return [(s.path, _global_where(config, kw)) for s, kw in named if s is not None]
+
+    notify_fifo = (g.notify_fifo.script, "notify_fifo_script")
     if config.virtual_servers:
         checker = ((s.path, w) for s, w in _checker_scripts(config))
-        report(first_found(iter([*checker, *fifo_scripts])), "check scripts")
+        lvs_fifo = global_scripts(notify_fifo, (g.lvs_notify_fifo.script, "lvs_notify_fifo_script"))
+        report(first_found(iter([*checker, *lvs_fifo])), "check scripts")
     if any(b.keyword == "vrrp_instance" for b in config.vrrp):
-        vrrp_fifo = [
-            (f.script.path, _global_where(config, kw))
-            for f, kw in (
-                (g.notify_fifo, "notify_fifo_script"),
-                (g.vrrp_notify_fifo, "vrrp_notify_fifo_script"),
-            )
-            if f.script is not None
-        ]
+        vrrp_fifo = global_scripts(
+            notify_fifo, (g.vrrp_notify_fifo.script, "vrrp_notify_fifo_script")
+        )
         report(first_found(iter([*_vrrp_scripts(config), *vrrp_fifo])), "scripts")
-    start_stop = [
-        (s.path, _global_where(config, kw))
-        for s, kw in ((g.startup_script, "startup_script"), (g.shutdown_script, "shutdown_script"))
-        if s is not None
-    ]
+    start_stop = global_scripts(
+        (g.startup_script, "startup_script"), (g.shutdown_script, "shutdown_script")
+    )
     report(first_found(iter(start_stop)), "start/shutdown scripts")

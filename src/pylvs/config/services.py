@@ -20,27 +20,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Protocol
 
+from pylvs.config.model import GroupEntry
 from pylvs.core.addr import AF_INET
 from pylvs.core.model import SVC_F_USER_MASK, ServiceKey, ServiceSpec, default_netmask
 
 __all__ = ["MAX_RANGE", "ServiceSource", "dest_port", "range_addresses", "service_specs"]
 
 MAX_RANGE = 1 << 16  # addresses one group entry may stand for in pylvs
-
-
-class _Entry(Protocol):
-    @property
-    def kind(self) -> str: ...
-    @property
-    def af(self) -> int: ...
-    @property
-    def start(self) -> int: ...
-    @property
-    def end(self) -> int: ...
-    @property
-    def port(self) -> int: ...
-    @property
-    def fwmark(self) -> int: ...
 
 
 class ServiceSource(Protocol):
@@ -95,7 +81,7 @@ def _spec(vs: ServiceSource, key: ServiceKey, group: bool) -> ServiceSpec:
 
 
 def service_specs(
-    vs: ServiceSource, entries: tuple[_Entry, ...] = (), fwmarks: tuple[_Entry, ...] = ()
+    vs: ServiceSource, entries: tuple[GroupEntry, ...] = (), fwmarks: tuple[GroupEntry, ...] = ()
 ) -> list[ServiceSpec]:
     """The services of ``vs``; ``entries``/``fwmarks`` are its group's."""
     if vs.kind == "addr":

@@ -16,7 +16,7 @@ from pylvs.config.accounts import Accounts
 from pylvs.config.diagnostics import Reporter
 from pylvs.config.grammar import Node
 from pylvs.config.lines import LineSource
-from pylvs.config.model import Forwarding, Script
+from pylvs.config.model import Forwarding, GroupEntry, Script
 from pylvs.config.numbers import Numbers
 
 __all__ = [
@@ -204,24 +204,12 @@ class VsDraft:
 
 
 @dataclass
-class VsgEntryDraft:
-    file: str
-    line: int
-    kind: str
-    af: int
-    start: int = 0
-    end: int = 0
-    port: int = 0
-    fwmark: int = 0
-
-
-@dataclass
 class VsgDraft:
     name: str
     file: str
     line: int
-    entries: list[VsgEntryDraft] = field(default_factory=list)
-    fwmarks: list[VsgEntryDraft] = field(default_factory=list)
+    entries: list[GroupEntry] = field(default_factory=list)  # final once read: the model type
+    fwmarks: list[GroupEntry] = field(default_factory=list)
     have_ipv4: bool = False
     have_ipv6: bool = False
     fwmark_no_family: bool = False

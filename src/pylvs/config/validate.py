@@ -138,23 +138,18 @@ def _fix_virtual_servers(state: LoadState) -> None:
                     "ops",
                 )
                 vs.flags &= ~SVC_F_ONEPACKET
-            if not vs.persistence_timeout and vsg is None and vs.kind == "addr" and not vs.port:
-                _report(
-                    state,
-                    vs,
-                    f"Virtual server {vs_name(vs)}: zero port only valid for persistent services - setting",
-                    "persistence_timeout",
-                )
-                vs.persistence_timeout = IPVS_PERSISTENT_TIMEOUT
-        if not vs.persistence_timeout and vsg is not None:
-            if any(not e.port for e in vsg.entries):
-                _report(
-                    state,
-                    vs,
-                    f"Virtual server {vs_name(vs)}: zero port only valid for persistent services - setting",
-                    "persistence_timeout",
-                )
-                vs.persistence_timeout = IPVS_PERSISTENT_TIMEOUT
+        if vsg is None:
+            zero_port = vs.kind == "addr" and not vs.port
+        else:
+            zero_port = any(not e.port for e in vsg.entries)
+        if zero_port and not vs.persistence_timeout:
+            _report(
+                state,
+                vs,
+                f"Virtual server {vs_name(vs)}: zero port only valid for persistent services - setting",
+                "persistence_timeout",
+            )
+            vs.persistence_timeout = IPVS_PERSISTENT_TIMEOUT
         if vs.protocol and by_fwmark:
             _report(
                 state,
@@ -196,6 +191,19 @@ def _default_nat(state: LoadState, vs: VsDraft) -> Forwarding:
     return vs.forwarding
 
 
+#: real server options that default to their virtual server's
+_INHERITED_FROM_VS = (
+    "alpha",
+    "inhibit",
+    "retry",
+    "connect_timeout",
+    "delay_loop",
+    "warmup",
+    "delay_before_retry",
+    "weight",
+)
+
+
 def _fix_real_servers(state: LoadState, vs: VsDraft) -> None:
     g = state.globals
     weight_sum = 0
@@ -213,22 +221,10 @@ def _fix_real_servers(state: LoadState, vs: VsDraft) -> None:
         kept.append(rs)
         if rs.forwarding is None:
             rs.forwarding = _default_nat(state, vs)
-        if rs.alpha is None:
-            rs.alpha = vs.alpha
-        if rs.inhibit is None:
-            rs.inhibit = vs.inhibit
-        if rs.retry is None:
-            rs.retry = vs.retry
-        if rs.connect_timeout is None:
-            rs.connect_timeout = vs.connect_timeout
-        if rs.delay_loop is None:
-            rs.delay_loop = vs.delay_loop
-        if rs.warmup is None:
-            rs.warmup = vs.warmup
-        if rs.delay_before_retry is None:
-            rs.delay_before_retry = vs.delay_before_retry
-        if rs.weight is None:
-            rs.weight = vs.weight
+        for attr in _INHERITED_FROM_VS:
+            if getattr(rs, attr) is None:
+                setattr(rs, attr, getattr(vs, attr))
+        assert rs.weight is not None and rs.inhibit is not None  # the VS's never are
         if rs.smtp_alert is None:
             # keepalived's default differs here "for backwards compatibility".
             rs.smtp_alert = _first_set(g.smtp_alert_checker, g.smtp_alert, True)
@@ -327,45 +323,40 @@ def _fix_ports(state: LoadState, vs: VsDraft) -> None:
             if vs.kind != "fwmark" and not rs.port:
                 rs.port = vs.port
             continue
-        if vs.kind == "fwmark":
-            if rs.port:
-                _report(
-                    state,
-                    vs,
-                    f"WARNING - fwmark virtual server {name}, real server {_rs_name(vs, rs)} has port specified - clearing",
-                    "real_server",
-                )
-                rs.port = 0
-        elif not rs.port:
-            rs.port = vs.port
-        elif rs.port != vs.port:
-            _report(
-                state,
-                vs,
-                f"WARNING - virtual server {name} and real server {_rs_name(vs, rs)} ports don't match - resetting",
-                "real_server",
-            )
-            rs.port = vs.port
+        label = f"real server {_rs_name(vs, rs)}"
+        rs.port = _service_port(
+            state, vs, rs.port, f"fwmark virtual server {name}, {label}", label, "real_server"
+        )
     if sorry is not None and sorry.forwarding is not None and sorry.forwarding.method != "NAT":
-        if vs.kind == "fwmark":
-            if sorry.port:
-                _report(
-                    state,
-                    vs,
-                    f"WARNING - virtual server {name}, sorry server has port specified - clearing",
-                    "sorry_server",
-                )
-                sorry.port = 0
-        elif not sorry.port:
-            sorry.port = vs.port
-        elif sorry.port != vs.port:
-            _report(
-                state,
-                vs,
-                f"WARNING - virtual server {name} and sorry server ports don't match - resetting",
-                "sorry_server",
-            )
-            sorry.port = vs.port
+        sorry.port = _service_port(
+            state,
+            vs,
+            sorry.port,
+            f"virtual server {name}, sorry server",
+            "sorry server",
+            "sorry_server",
+        )
+
+
+def _service_port(
+    state: LoadState, vs: VsDraft, port: int, where: str, label: str, keyword: str
+) -> int:
+    """The port a non-NAT (real or sorry) server of a virtual server that is
+    not a group gets: none for a fwmark service, else the service's, with a
+    warning when a configured one is dropped or replaced.  ``where`` and
+    ``label`` name the server in the two warnings (keepalived's texts differ)."""
+    if vs.kind == "fwmark":
+        if port:
+            _report(state, vs, f"WARNING - {where} has port specified - clearing", keyword)
+        return 0
+    if port and port != vs.port:
+        _report(
+            state,
+            vs,
+            f"WARNING - virtual server {vs_name(vs)} and {label} ports don't match - resetting",
+            keyword,
+        )
+    return vs.port
 
 
 def _vsge_label(af: int, start: int, end: int, port: int) -> str:

@@ -64,5 +64,13 @@ class DataPlane(ABC):
         """Rules to restore at start (a plane taking over after a restart)."""
         return None
 
+    def saved_ops(self) -> list[Op]:
+        """Changes to apply after saved_rules (a journal since that snapshot)."""
+        return []
+
+    def refresh(self, now: float) -> None:
+        """Called before a listing: counts the plane reads from elsewhere
+        (the kernel) brought up to date."""
+
     def status(self) -> dict[str, Any]:
         return {"dataplane": self.name, "reason": self.reason, **self.capabilities().as_dict()}

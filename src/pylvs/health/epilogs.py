@@ -250,14 +250,7 @@ def misc(e: Engine, c: CheckerState, r: ProbeResult, now: float) -> None:
                 exit_type = "timed out"
             else:
                 exit_type, reason, code = "failed", "due to signal", r.signal or 0
-            if c.retry_it < p.retry:
-                c.retry_it += 1
-                if e.log_all_failures(c):
-                    message_only = True
-                else:
-                    exit_type = None
-            else:
-                c.retry_it = 0
+            exit_type, message_only = _misc_failure(e, c, exit_type)
     elif status == 0 or (spec.dynamic and 2 <= status <= 255):
         if status != c.last_exit:
             weight = rs.effective_weight - c.cur_weight
@@ -269,15 +262,9 @@ def misc(e: Engine, c: CheckerState, r: ProbeResult, now: float) -> None:
             success = True
         c.retry_it = 0
     elif c.is_up or not c.has_run:
-        exit_type, reason, code = "failed", "exited with status", status
-        if c.retry_it < p.retry:
-            c.retry_it += 1
-            if e.log_all_failures(c):
-                message_only = True
-            else:
-                exit_type = None
-        else:
-            c.retry_it = 0
+        reason, code = "exited with status", status
+        exit_type, message_only = _misc_failure(e, c, "failed")
+        if not c.retry_it:  # no retry was left: the failure counts
             # keepalived drops the dynamic weight here without a log line.
             rs.effective_weight -= c.cur_weight
             c.cur_weight = 0
@@ -300,6 +287,18 @@ def misc(e: Engine, c: CheckerState, r: ProbeResult, now: float) -> None:
     due = c.last_ran + (p.delay_before_retry if c.retry_it else p.delay_loop)
     e.schedule(c, max(due, now + 1e-6))
     c.has_run = True
+
+
+def _misc_failure(e: Engine, c: CheckerState, exit_type: str) -> tuple[str | None, bool]:
+    """A failed run on the retry ladder: while retries remain, count one and
+    log it only with log_all_failures, as a message that changes nothing;
+    after the last, restart the ladder and let the failure count.  Returns
+    what to log (None: nothing) and whether it is only a message."""
+    if c.retry_it < c.params.retry:
+        c.retry_it += 1
+        return (exit_type, True) if e.log_all_failures(c) else (None, False)
+    c.retry_it = 0
+    return exit_type, False
 
 
 def _misc_retry_text(retry_it: int, retry: int) -> str:

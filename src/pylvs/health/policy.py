@@ -11,7 +11,9 @@ origin) and returns values.  The runner (runner.py) feeds it:
   call again;
 - :meth:`HealthPolicy.on_result` with each probe's :class:`ProbeResult`
   (MISC exit codes and FILE values carry the dynamic weights);
-- :meth:`HealthPolicy.shutdown` at exit.
+- :meth:`HealthPolicy.shutdown` at exit;
+- :meth:`HealthPolicy.resume` instead of ``start`` after a reload: the new
+  configuration's engine takes the state over from the old one.
 
 Outputs are :mod:`pylvs.health.actions` values in keepalived's order.  The
 IPVS side follows ipwrapper.c/ipvswrapper.c: ``inhibit_on_failure`` turns a
@@ -38,12 +40,14 @@ from pylvs.health.actions import (
     RunScript,
     SetWeight,
 )
+from pylvs.health.compare import same_checker
 from pylvs.health.display import fmt_trio, fmt_vs
 from pylvs.health.params import (
     CheckerParams,
     FileSpec,
     HealthParams,
     HttpSpec,
+    MiscSpec,
     RealServerParams,
     ScriptParams,
     VirtualServerParams,
@@ -51,7 +55,7 @@ from pylvs.health.params import (
 from pylvs.health.result import ProbeResult
 from pylvs.health.state import CheckerState, RsState, VsState, real_weight
 
-__all__ = ["CheckerInfo", "HealthPolicy", "RsStatus", "iter_checkers"]
+__all__ = ["CheckerInfo", "CheckerStatus", "HealthPolicy", "RsStatus", "iter_checkers"]
 
 #: keepalived's BOOTSTRAP_DELAY before the first probe (scheduler.h).
 BOOTSTRAP_DELAY = 1.0
@@ -93,6 +97,14 @@ class RsStatus:
     in_table: bool
     weight: int
     failed_checkers: int
+
+
+@dataclass(frozen=True, slots=True)
+class CheckerStatus:
+    is_up: bool
+    has_run: bool
+    retry_it: int
+    cur_weight: int
 
 
 def vs_display(vs: VirtualServerParams) -> str:
@@ -295,6 +307,184 @@ class HealthPolicy:
             self._clear_service_vs(vs)
         return self._take()
 
+    def resume(
+        self,
+        now: float,
+        previous: HealthPolicy,
+        file_values: Mapping[int, int] | None = None,
+        same: Callable[[CheckerParams, CheckerParams], bool] = same_checker,
+    ) -> list[Action]:
+        """Take over from ``previous`` (the engine of the configuration being
+        replaced, no longer driven) instead of :meth:`start`: a reload as
+        keepalived does it (check_daemon.c ``start_check`` with ``reload``;
+        ipwrapper.c ``clear_diff_services``, ``migrate_checkers``,
+        ``check_new_rs_state``, ``init_services``).
+
+        Virtual and real servers are matched by ``id``, checkers within a
+        real server by kind and ``same``.  Servers gone from the
+        configuration are released ("Removing Virtual Server X", "service X
+        no longer exist"); those that stay keep their alive/in-table state
+        and weight, their checkers' up/down state and retry counters, and a
+        checker that has already run is not announced again.  The table
+        actions returned describe the change step by step; :meth:`table`
+        gives the resulting table whole."""
+        values = file_values or {}
+        for c in self._live():
+            if c.kind == "FILE_CHECK":
+                self._init_file_checker(c, values.get(c.index, 0))
+        reloaded: dict[RsState, int] = {}
+        groups = {v.id: v.group for v in previous.params.virtual_servers}
+        for old_vs in previous._vs:
+            vs = self._vs_by_id.get(old_vs.id)
+            if vs is None:
+                group = groups.get(old_vs.id)
+                if group is not None:
+                    self.log(f"Removing Virtual Server Group [{group}]")
+                else:
+                    self.log(f"Removing Virtual Server {old_vs.display}")
+                self._reload_clear_vs(old_vs)
+                continue
+            vs.alive = old_vs.alive
+            vs.quorum_up = old_vs.quorum_up
+            self._reload_diff_rs(old_vs, vs, reloaded, same)
+            self._reload_diff_sorry(old_vs, vs)
+        for vs in self._vs:
+            for rs in vs.rs:
+                rs.effective_weight = rs.iweight + sum(c.cur_weight for c in rs.checkers)
+                if rs not in reloaded:
+                    for c in rs.checkers:  # check_new_rs_state()
+                        if c.alpha:
+                            self._set_checker_state(c, False)
+                            rs.alive = False
+        for vs in self._vs:
+            self._init_service_vs(vs, reloaded)
+        for c in self._live():
+            if c.kind == "FILE_CHECK":
+                self.schedule(c, now + self._global.file_poll_interval)
+                continue
+            if not c.has_run:
+                self.log(
+                    f"Activating healthchecker for service {c.rs.display} for VS {c.rs.vs.display}"
+                )
+            warmup = c.params.warmup
+            if warmup is None:
+                warmup = c.params.delay_loop
+            self.schedule(c, now + BOOTSTRAP_DELAY + (warmup * self._random() if warmup else 0.0))
+        return self._take()
+
+    def table(self) -> dict[Hashable, list[tuple[Hashable, int]]]:
+        """The table as the engine has made it: for each virtual server that
+        is set up, its destinations (real servers in order, then the sorry
+        server) with the weight each was given."""
+        out: dict[Hashable, list[tuple[Hashable, int]]] = {}
+        for vs in self._vs:
+            if not vs.alive:
+                continue
+            servers = [*vs.rs, *([vs.sorry] if vs.sorry is not None else [])]
+            out[vs.id] = [(rs.id, rs.table_weight) for rs in servers if rs.set]
+        return out
+
+    # -- reload (ipwrapper.c clear_diff_*) ------------------------------------
+
+    def _reload_clear_rs(self, vs: VsState, rs: RsState) -> None:
+        """clear_service_rs(stopping=false)."""
+        if not rs.set:
+            return
+        inhibited = "(inhibited) " if rs.inhibit and not rs.alive else ""
+        self.log(f"Removing {inhibited}service {rs.display} from VS {vs.display}")
+        self._ipvs(_DEL, vs, rs, force=True)
+        if rs.alive:
+            rs.alive = False
+            self._rs_notifies(rs)
+
+    def _reload_clear_vs(self, vs: VsState) -> None:
+        """clear_service_vs(stopping=false): a virtual server gone from the
+        configuration."""
+        self._clear_service_vs(vs, stopping=False)
+
+    def _reload_diff_rs(
+        self,
+        old_vs: VsState,
+        vs: VsState,
+        reloaded: dict[RsState, int],
+        same: Callable[[CheckerParams, CheckerParams], bool],
+    ) -> None:
+        """clear_diff_rs(): release the real servers that are gone, carry
+        the others' state over and migrate their checkers."""
+        by_id = {rs.id: rs for rs in vs.rs}
+        for old in old_vs.rs:
+            rs = by_id.get(old.id)
+            if rs is None:
+                self.log(f"service {old.display} no longer exist")
+                self._reload_clear_rs(old_vs, old)
+                continue
+            rs.alive, rs.set = old.alive, old.set
+            rs.effective_weight = old.effective_weight
+            rs.table_weight = old.table_weight
+            reloaded[rs] = old.effective_weight
+            self._migrate_checkers(old, rs, same)
+        self._update_vs_notifies(old_vs, stopping=False)
+
+    def _migrate_checkers(
+        self, old: RsState, rs: RsState, same: Callable[[CheckerParams, CheckerParams], bool]
+    ) -> None:
+        """migrate_checkers()."""
+        for c in rs.checkers:
+            if c.kind == "FILE_CHECK":
+                continue  # no compare function: the file is read afresh
+            for o in old.checkers:
+                if not same(o.params, c.params):
+                    continue
+                if o.has_run and o.is_up != c.is_up:
+                    self._set_checker_state(c, o.is_up)
+                c.has_run = o.has_run
+                retry = c.params.retry
+                if not c.is_up:
+                    c.retry_it = retry + 1
+                else:
+                    c.retry_it = min(o.retry_it, retry)
+                c.last_exit, c.last_ran = o.last_exit, o.last_ran
+                spec = c.params.spec
+                if isinstance(spec, MiscSpec) and spec.dynamic and o.last_exit != 1:
+                    c.cur_weight = o.last_exit - (2 if o.last_exit else 0) - rs.iweight
+                if not c.is_up and o.failed_url is not None:  # migrate_http_check()
+                    c.failed_url = c.url_it = o.failed_url
+                break
+        rs.num_failed = sum(1 for c in rs.checkers if c.has_run and not c.is_up)
+        if rs.num_failed or (not rs.alive and not any(c.has_run for c in rs.checkers)):
+            for c in rs.checkers:
+                if not c.has_run:
+                    if c.alpha:
+                        self._set_checker_state(c, False)
+                    c.retry_it = c.params.retry  # one failure is enough
+        if not rs.num_failed and not rs.alive:
+            self._perform_svr_state(True, rs)
+        elif rs.num_failed and rs.set != rs.inhibit:
+            self._ipvs(_ADD if rs.inhibit else _DEL, rs.vs, rs)
+
+    def _reload_diff_sorry(self, old_vs: VsState, vs: VsState) -> None:
+        """clear_diff_s_srv(): keep the sorry server if it is the same, else
+        take the old one out (and put the live servers back when there is
+        no sorry server any more)."""
+        old, new = old_vs.sorry, vs.sorry
+        if old is None:
+            return
+        if new is not None and new.id == old.id:
+            new.alive, new.set, new.table_weight = old.alive, old.set, old.table_weight
+            new.effective_weight = new.iweight
+            if old.inhibit == new.inhibit or old.alive:
+                return
+        reinstate = old.alive and new is None
+        if old.inhibit and not old.alive:
+            old.alive, old.inhibit = True, False  # force its removal
+        if old.alive:
+            self.log(f"Removing sorry server {old.display} from VS {old_vs.display}")
+            self._ipvs(_DEL, old_vs, old, force=True)
+            if new is not None:
+                new.set = False
+            if reinstate:
+                self._perform_quorum_state(vs, add=True)
+
     # -- introspection -------------------------------------------------------
 
     def rs_status(self, vs_id: Hashable, rs_id: Hashable) -> RsStatus:
@@ -306,6 +496,13 @@ class HealthPolicy:
 
     def quorum_up(self, vs_id: Hashable) -> bool:
         return self._vs_by_id[vs_id].quorum_up
+
+    def checker_status(self, checker: int) -> CheckerStatus | None:
+        """A checker's state (None: left out, e.g. an insecure script)."""
+        c = self._states[checker]
+        if c is None:
+            return None
+        return CheckerStatus(c.is_up, c.has_run, c.retry_it, c.cur_weight)
 
     def checker_up(self, checker: int) -> bool:
         c = self._states[checker]
@@ -412,8 +609,10 @@ class HealthPolicy:
         weight = 0 if zero else real_weight(rs.effective_weight)
         inhibit = rs.inhibit and not force
         if cmd == _DEL and inhibit:
+            rs.table_weight = 0
             self._out.append(SetWeight(vs.id, rs.id, 0))
         elif cmd == _ADD and inhibit and rs.set:
+            rs.table_weight = weight
             self._out.append(SetWeight(vs.id, rs.id, weight))
         elif cmd == _ADD:
             if rs.set:
@@ -421,6 +620,7 @@ class HealthPolicy:
             rs.set = True
             if inhibit and rs.num_failed:
                 weight = 0
+            rs.table_weight = weight
             self._out.append(AddDest(vs.id, rs.id, weight))
         elif cmd == _DEL:
             if not rs.set:
@@ -428,13 +628,22 @@ class HealthPolicy:
             rs.set = False
             self._out.append(RemoveDest(vs.id, rs.id))
         else:
+            rs.table_weight = weight
             self._out.append(SetWeight(vs.id, rs.id, weight))
 
-    def _init_service_vs(self, vs: VsState) -> None:
-        """init_service_vs() + init_service_rs()."""
-        self._out.append(AddService(vs.id))
-        vs.alive = True
+    def _init_service_vs(self, vs: VsState, reloaded: Mapping[RsState, int] | None = None) -> None:
+        """init_service_vs() + init_service_rs(); ``reloaded`` maps the real
+        servers a reload carried over to their previous effective weight."""
+        if not vs.alive:
+            self._out.append(AddService(vs.id))
+            vs.alive = True
         for rs in vs.rs:
+            if reloaded is not None and rs in reloaded:
+                previous = reloaded[rs]
+                if rs.effective_weight != previous:
+                    weight, rs.effective_weight = rs.effective_weight, previous
+                    self.update_weight(rs, weight, update_quorum=False)
+                continue  # a failed server is not re-added on reload
             if (not rs.num_failed and not rs.alive) or (rs.inhibit and not rs.set):
                 self._ipvs(_ADD, vs, rs)
                 if not rs.num_failed:
@@ -533,18 +742,20 @@ class HealthPolicy:
             vs.quorum_up = False
             self._vs_notifies(vs, stopping)
 
-    def _clear_service_vs(self, vs: VsState) -> None:
-        """clear_service_vs() at shutdown."""
+    def _clear_service_vs(self, vs: VsState, stopping: bool = True) -> None:
+        """clear_service_vs(): at shutdown, or (``stopping`` False) for a
+        virtual server a reload removed."""
         ss = vs.sorry
+        clear_rs = self._clear_service_rs if stopping else self._reload_clear_rs
         if self._global.lvs_flush_on_stop == "no":
             if ss is not None and ss.set:
                 self._ipvs(_DEL, vs, ss, force=True)
                 ss.alive = False
             for rs in vs.rs:
-                self._clear_service_rs(vs, rs)
-            self._update_vs_notifies(vs, stopping=True)
+                clear_rs(vs, rs)
+            self._update_vs_notifies(vs, stopping=stopping)
         else:
-            self._update_vs_notifies(vs, stopping=True)
+            self._update_vs_notifies(vs, stopping=stopping)
             if ss is not None and ss.set:
                 ss.alive = False
         self._out.append(RemoveService(vs.id))

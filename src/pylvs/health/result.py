@@ -52,3 +52,9 @@ class ProbeResult:
     weight: int | None = None
     #: FILE: the integer read from the file; None = unreadable number (ignored).
     file_value: int | None = None
+
+    @classmethod
+    def rescheduled(cls, *logs: str) -> ProbeResult:
+        """The probe could not even start (socket or bind error): ``logs``
+        are logged and the check runs again after delay_loop."""
+        return cls(ok=False, reschedule=True, logs=logs)

@@ -114,7 +114,11 @@ class HealthRunner:
 
     # -- life cycle ----------------------------------------------------------
 
-    async def start(self) -> None:
+    async def start(self, previous: HealthPolicy | None = None) -> None:
+        """Build the checkers, push the initial table and schedule the first
+        probes; with ``previous`` (the engine of a runner stopped with
+        ``release=False``) take its state over instead, as a reload does
+        (:meth:`HealthPolicy.resume`)."""
         loop = self._loop = asyncio.get_running_loop()
         infos = tuple(iter_checkers(self.params))
         self._infos = infos
@@ -146,7 +150,10 @@ class HealthRunner:
                     self._on_log(line)
                 file_values[info.index] = value or 0
         self.policy = HealthPolicy(self.params, random=self._random, disabled=disabled)
-        self._dispatch(self.policy.start(loop.time(), file_values))
+        if previous is None:
+            self._dispatch(self.policy.start(loop.time(), file_values))
+        else:
+            self._dispatch(self.policy.resume(loop.time(), previous, file_values))
         if self._freeze_gc:
             # The configuration and per-checker state live as long as the
             # runner; without this every full collection rescans them all
@@ -154,9 +161,11 @@ class HealthRunner:
             gc.freeze()
         self._arm()
 
-    async def stop(self) -> None:
+    async def stop(self, release: bool = True) -> None:
         """Stop probing, release the table as keepalived does at exit, and
-        wait for the shutdown scripts (omega)."""
+        wait for the shutdown scripts (omega).  ``release=False`` (a reload)
+        only stops probing: the table and the engine's state stay as they
+        are for the next runner to take over."""
         if self._stopped or self.policy is None or self._loop is None:
             return
         self._stopped = True
@@ -173,6 +182,10 @@ class HealthRunner:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if not release:
+            if self._pinging:
+                restore_ping_group_range()
+            return
         self._dispatch(self.policy.shutdown(self._loop.time()))
         if self._script_tasks:
             await asyncio.wait(list(self._script_tasks), timeout=_SCRIPT_SLACK + 1.0)

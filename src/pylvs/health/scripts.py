@@ -17,6 +17,8 @@ import signal
 import subprocess
 from dataclasses import dataclass
 
+from pylvs.health.command_line import cmd_str
+
 __all__ = [
     "DEFAULT_SCRIPT_USER",
     "ScriptOutcome",
@@ -50,18 +52,6 @@ class ScriptOutcome:
     signal: int | None = None
     timed_out: bool = False
     logs: tuple[str, ...] = ()
-
-
-def cmd_str(argv: tuple[str, ...] | list[str]) -> str:
-    """keepalived's cmd_str(): each word in single quotes (``'`` as
-    ``'\\''``), except a leading ``<``/``>`` redirection word."""
-    words = []
-    for i, arg in enumerate(argv):
-        if i == 0 and arg[:1] in ("<", ">"):
-            words.append(arg)
-        else:
-            words.append("'" + arg.replace("'", "'\\''") + "'")
-    return " ".join(words)
 
 
 def resolve_user(user: str | None, group: str | None = None) -> UserId | None:
@@ -140,25 +130,29 @@ async def run_script(
         line = f"Error exec-ing command '{argv[0]}', error {e.errno}: {e.strerror}"
         return ScriptOutcome(exit_status=0, logs=(line,))
     if timeout is None:
-        code = await proc.wait()
-        return _outcome(code, None)
+        return _outcome(await proc.wait(), None)
     state = None
-    try:
-        async with asyncio.timeout(timeout):
-            code = await proc.wait()
-    except TimeoutError:
+    code = await _exit_within(proc, timeout)
+    if code is None:
         state = signal.SIGTERM
         _killpg(proc.pid, signal.SIGTERM)
-        try:
-            async with asyncio.timeout(term_grace):
-                code = await proc.wait()
-        except TimeoutError:
+        code = await _exit_within(proc, term_grace)
+        if code is None:
             state = signal.SIGKILL
             _killpg(proc.pid, signal.SIGKILL)
             code = await proc.wait()
     if code < 0 and state == signal.SIGTERM and -code == signal.SIGTERM:
         _killpg(proc.pid, signal.SIGKILL)  # and whatever it started
     return _outcome(code, state)
+
+
+async def _exit_within(proc: asyncio.subprocess.Process, seconds: float) -> int | None:
+    """The exit code, or None when the process outlives ``seconds``."""
+    try:
+        async with asyncio.timeout(seconds):
+            return await proc.wait()
+    except TimeoutError:
+        return None
 
 
 def _outcome(code: int, state: signal.Signals | None) -> ScriptOutcome:

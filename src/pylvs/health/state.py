@@ -62,7 +62,7 @@ class RsState:
     """A real server, or a virtual server's sorry server (no checkers)."""
 
     __slots__ = ("alive", "checkers", "display", "effective_weight", "id", "inhibit", "iweight",
-                 "notify_down", "notify_up", "num_failed", "set", "vs")  # fmt: skip
+                 "notify_down", "notify_up", "num_failed", "set", "table_weight", "vs")  # fmt: skip
 
     def __init__(
         self,
@@ -85,6 +85,8 @@ class RsState:
         self.alive = False
         #: in the IPVS table (keepalived's ``rs->set``)
         self.set = False
+        #: the weight the table holds for it while ``set`` (what was last sent)
+        self.table_weight = 0
         self.num_failed = 0
         self.checkers: list[CheckerState] = []
 

@@ -22,8 +22,12 @@ from typing import Any
 
 from pylvs import __version__
 from pylvs.api.protocol import Dispatcher
+from pylvs.config import LoadResult
+from pylvs.core.errors import IpvsError
 from pylvs.core.ipvs import Ipvs
 from pylvs.dataplane.base import DataPlane
+from pylvs.keepalived.director import KeepalivedDirector, KeepalivedOptions
+from pylvs.keepalived.signums import SIGJSON, SIGSTATS_CLEAR
 from pylvs.runtime.control import ControlServer
 from pylvs.runtime.planes import select_plane
 from pylvs.runtime.rules import load_rules, load_rules_text, save_rules
@@ -47,6 +51,9 @@ class DaemonOptions:
     connect_timeout: float = 5.0
     sysctl: dict[str, Any] = field(default_factory=dict)
     extra_status: dict[str, Any] = field(default_factory=dict)
+    #: keepalived mode (``-f FILE``): the options and the configuration read at start
+    keepalived: KeepalivedOptions | None = None
+    keepalived_config: LoadResult | None = None
 
 
 class Daemon:
@@ -56,6 +63,7 @@ class Daemon:
         self.ipvs = Ipvs(SystemRandom(), log=kernel_log.error)
         self.plane: DataPlane | None = None
         self.control: ControlServer | None = None
+        self.director: KeepalivedDirector | None = None
         self.started = 0.0
         self.loop_errors = 0
         self._stop = asyncio.Event()
@@ -70,6 +78,7 @@ class Daemon:
             "connections": len(self.ipvs.conns),
             "internal_errors": self.loop_errors,
             **plane,
+            **(self.director.status() if self.director else {}),
             **self.options.extra_status,
         }
 
@@ -90,9 +99,12 @@ class Daemon:
             load_rules(self.ipvs, opts.restore, self.clock())
         else:
             saved = plane.saved_rules()
-            if saved:
+            if saved is not None:
                 log.info("restoring the table the previous daemon left in the kernel")
                 load_rules_text(self.ipvs, saved, self.clock(), "saved state")
+                for op in plane.saved_ops():
+                    with contextlib.suppress(IpvsError):
+                        self.ipvs.apply(op, self.clock())
         await plane.start(self.ipvs, self.clock)
         self.ipvs.listeners.append(plane.on_op)
         dispatcher = Dispatcher(self.ipvs, self.clock, info=self.status, plane=plane)
@@ -106,22 +118,68 @@ class Daemon:
         loop.set_exception_handler(self._loop_error)
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop)
+        handlers = self._signal_handlers()
+        for signum, handler in handlers.items():
+            loop.add_signal_handler(signum, handler)
         ticker = asyncio.create_task(self._tick_forever())
+        status = 0
         try:
+            if opts.keepalived is not None:
+                self.director = KeepalivedDirector(
+                    self.ipvs, self.clock, opts.keepalived, opts.keepalived_config
+                )
+                try:
+                    await self.director.start()
+                except Exception:
+                    log.exception("internal error starting the health checks")
+                    status = 1
+                    self._stop.set()
             await self._stop.wait()
         finally:
             log.info("pylvs stopping")
+            if self.director is not None:
+                try:
+                    await self.director.stop()
+                except Exception:
+                    log.exception("internal error stopping the health checks")
             ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await ticker
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.remove_signal_handler(sig)
+            for signum in (signal.SIGTERM, signal.SIGINT, *handlers):
+                loop.remove_signal_handler(signum)
             await self.control.stop()
             await plane.stop()
             if opts.save_on_exit:
                 save_rules(self.ipvs, opts.save_on_exit)
                 log.info("rules saved to %s", opts.save_on_exit)
-        return 0
+        return status
+
+    def _signal_handlers(self) -> dict[int, Callable[[], None]]:
+        """keepalived's signals: HUP reload, USR1 data, USR2 / STATS_CLEAR
+        stats, JSON (SIGRTMIN+2). Without a configuration there is nothing
+        to reload or dump, and they say so rather than end the daemon."""
+        return {
+            signal.SIGHUP: self._on_reload,
+            signal.SIGUSR1: lambda: self._keepalived_only("data dump", "write_data"),
+            signal.SIGUSR2: lambda: self._keepalived_only("stats dump", "write_stats"),
+            SIGSTATS_CLEAR: lambda: self._keepalived_only("stats dump", "write_stats", True),
+            SIGJSON: lambda: self._keepalived_only("JSON dump", "write_json"),
+        }
+
+    def _on_reload(self) -> None:
+        if self.director is None:
+            log.info("SIGHUP: nothing to reload (no keepalived configuration: run with -f FILE)")
+            return
+        self.director.request_reload()
+
+    def _keepalived_only(self, what: str, method: str, *args: Any) -> None:
+        if self.director is None:
+            log.info("%s asked for: nothing to dump without a keepalived configuration", what)
+            return
+        try:
+            getattr(self.director, method)(*args)
+        except Exception:
+            log.exception("internal error in the %s", what)
 
     def _loop_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         """A callback raised: log it, count it, keep running (nothing a flow

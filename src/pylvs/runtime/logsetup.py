@@ -8,12 +8,33 @@ import logging.handlers
 import os
 import sys
 
-__all__ = ["setup_logging"]
+__all__ = ["parse_facility", "setup_logging"]
 
 SYSLOG_SOCKET = "/dev/log"
+_NAMED = {
+    "daemon": logging.handlers.SysLogHandler.LOG_DAEMON,
+    "user": logging.handlers.SysLogHandler.LOG_USER,
+}
 
 
-def setup_logging(*, verbose: bool = False, syslog_facility: int | None = None) -> None:
+def parse_facility(text: str) -> int | None:
+    """keepalived's ``-S``: 0..7 or local0..local7 (LOCALn), daemon or
+    user; None when it is none of those (keepalived: "Invalid log
+    facility")."""
+    number = text[5:] if text.startswith("local") else text
+    if number.isdigit() and int(number) <= 7:
+        return logging.handlers.SysLogHandler.LOG_LOCAL0 + int(number)
+    return _NAMED.get(text)
+
+
+def setup_logging(
+    *,
+    verbose: bool = False,
+    syslog_facility: int | None = None,
+    facility_code: int | None = None,
+) -> None:
+    """``syslog_facility`` n is LOCALn; ``facility_code`` a syslog facility
+    as :func:`parse_facility` returns it."""
     root = logging.getLogger("pylvs")
     root.handlers.clear()
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
@@ -22,7 +43,9 @@ def setup_logging(*, verbose: bool = False, syslog_facility: int | None = None) 
     err.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S"))
     root.addHandler(err)
     if syslog_facility is not None:
-        facility = logging.handlers.SysLogHandler.LOG_LOCAL0 + syslog_facility
+        facility_code = logging.handlers.SysLogHandler.LOG_LOCAL0 + syslog_facility
+    if facility_code is not None:
+        facility = facility_code
         try:
             handler = logging.handlers.SysLogHandler(address=SYSLOG_SOCKET, facility=facility)
         except OSError as e:

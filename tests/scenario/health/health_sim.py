@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from pylvs.health.actions import (
     Action,
@@ -42,6 +43,9 @@ VS = "[10.0.1.100]:tcp:80"
 
 def rs_name(n: int) -> str:
     return f"[10.0.1.{10 + n}]:tcp:80"
+
+
+RS1 = rs_name(1)
 
 
 def checker(
@@ -198,3 +202,9 @@ class Sim:
         """Start checker ``index``'s next probe and answer it."""
         self.probe(index)
         return self.feed(index, result, after)
+
+
+def single(*checkers: CheckerParams, **sim_kw: Any) -> Sim:
+    """A started Sim of one virtual server with one real server (rs1) that
+    has ``checkers``; ``sim_kw`` go to :meth:`Sim.of`."""
+    return Sim.of(virtual_server(real_server(1, *checkers)), **sim_kw)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from health_sim import VS, Sim, checker, logs, real_server, rs_name, table, virtual_server
+from health_sim import OK, RS1, VS, Sim, checker, logs, single, table
 
 from pylvs.health.actions import Action, AddDest, RemoveDest
 from pylvs.health.params import HttpSpec, UrlParams
 from pylvs.health.result import ProbeResult
 
-RS1 = rs_name(1)
-OK = ProbeResult(ok=True)
 BAD = ProbeResult(ok=False, reason="HTTP status code error to")
 
 
@@ -17,7 +15,7 @@ def http(n_urls: int = 2, kind: str = "HTTP_GET", fast: bool = False, **kw: obje
     urls = tuple(UrlParams(f"/u{i}", virtualhost="vh" if i == 1 else None) for i in range(n_urls))
     spec = HttpSpec(urls=urls, fast_recovery=fast)
     kw.setdefault("delay_before_retry", 3.0)
-    return Sim.of(virtual_server(real_server(1, checker(kind, spec, **kw))))  # type: ignore[arg-type]
+    return single(checker(kind, spec, **kw))  # type: ignore[arg-type]
 
 
 def step(sim: Sim, result: ProbeResult) -> tuple[int, float, list[str], list[Action]]:

@@ -3,17 +3,15 @@ PING (check_smtp.c, check_dns.c, check_udp.c, check_ping.c)."""
 
 from __future__ import annotations
 
-from health_sim import OK, VS, Sim, checker, logs, real_server, rs_name, table, virtual_server
+from health_sim import OK, RS1, VS, Sim, checker, logs, single, table
 
 from pylvs.health.actions import AddDest, RemoveDest
 from pylvs.health.params import DnsSpec, PingSpec, SmtpSpec, UdpSpec
 from pylvs.health.result import ProbeResult
 
-RS1 = rs_name(1)
-
 
 def one(kind: str, spec: object, **kw: object) -> Sim:
-    return Sim.of(virtual_server(real_server(1, checker(kind, spec, **kw))))  # type: ignore[arg-type]
+    return single(checker(kind, spec, **kw))  # type: ignore[arg-type]
 
 
 SMTP_FAIL = ProbeResult(ok=False, reason="Connection timeout to server [10.0.1.11]:25")

@@ -3,16 +3,26 @@ checkers, inhibit_on_failure, log_all_failures, rescheduling."""
 
 from __future__ import annotations
 
-from health_sim import FAIL, OK, VS, Sim, checker, logs, real_server, rs_name, table, virtual_server
+from health_sim import (
+    FAIL,
+    OK,
+    RS1,
+    VS,
+    Sim,
+    checker,
+    logs,
+    real_server,
+    single,
+    table,
+    virtual_server,
+)
 
 from pylvs.health.actions import AddDest, RemoveDest, SetWeight
 from pylvs.health.result import ProbeResult
 
-RS1 = rs_name(1)
-
 
 def up_sim(**kw: object) -> Sim:
-    sim = Sim.of(virtual_server(real_server(1, checker(**kw))))  # type: ignore[arg-type]
+    sim = single(checker(**kw))  # type: ignore[arg-type]
     sim.run(0, OK)  # has run, up
     return sim
 
@@ -71,13 +81,13 @@ def test_log_all_failures_logs_each_failure_while_up() -> None:
 
 
 def test_global_checker_log_all_failures() -> None:
-    sim = Sim.of(virtual_server(real_server(1, checker(retry=1))), log_all_failures=True)
+    sim = single(checker(retry=1), log_all_failures=True)
     sim.run(0, OK)
     assert logs(sim.run(0, FAIL)) == [f"TCP connection to {RS1} timeout."]
 
 
 def test_real_server_state_is_the_and_of_its_checkers() -> None:
-    sim = Sim.of(virtual_server(real_server(1, checker(retry=0), checker(retry=0))))
+    sim = single(checker(retry=0), checker(retry=0))
     sim.next()
     sim.feed(0, OK)
     sim.feed(1, OK)

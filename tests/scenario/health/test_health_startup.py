@@ -13,6 +13,7 @@ from health_sim import (
     real_server,
     rs_name,
     scripts,
+    single,
     table,
     virtual_server,
 )
@@ -38,11 +39,11 @@ def test_non_alpha_servers_are_added_at_once_and_quorum_gained() -> None:
 
 def test_first_probe_after_bootstrap_delay_plus_random_warmup() -> None:
     # warmup defaults to delay_loop: 1 s + 0.25 * 10 s
-    sim = Sim.of(virtual_server(real_server(1, checker(warmup=None))), rand=0.25)
+    sim = single(checker(warmup=None), rand=0.25)
     assert sim.due_at() == 3.5
-    sim = Sim.of(virtual_server(real_server(1, checker(warmup=4.0))), rand=0.5)
+    sim = single(checker(warmup=4.0), rand=0.5)
     assert sim.due_at() == 3.0
-    sim = Sim.of(virtual_server(real_server(1, checker(warmup=0.0))), rand=0.9)
+    sim = single(checker(warmup=0.0), rand=0.9)
     assert sim.due_at() == 1.0
 
 
@@ -55,7 +56,7 @@ def test_no_notify_for_initial_adds_unless_rs_init_notifies() -> None:
 
 
 def test_first_success_of_a_non_alpha_checker_changes_nothing_but_logs() -> None:
-    sim = Sim.of(virtual_server(real_server(1, checker())))
+    sim = single(checker())
     out = sim.run(0, OK)
     assert logs(out) == [f"TCP connection to {rs_name(1)} success."]
     assert table(out) == []
@@ -80,7 +81,7 @@ def test_first_failure_is_decisive() -> None:
 
 
 def test_alpha_server_is_added_only_after_all_checkers_succeed() -> None:
-    sim = Sim.of(virtual_server(real_server(1, checker(alpha=True), checker(alpha=True))))
+    sim = single(checker(alpha=True), checker(alpha=True))
     assert table(sim.started) == [AddService("vs")]
     assert not any("Gained quorum" in line for line in logs(sim.started))
     sim.next()

@@ -4,13 +4,12 @@ track_file.c)."""
 
 from __future__ import annotations
 
-from health_sim import OK, VS, Sim, checker, logs, real_server, rs_name, table, virtual_server
+from health_sim import OK, RS1, VS, Sim, checker, logs, real_server, single, table, virtual_server
 
 from pylvs.health.actions import AddDest, AddService, RemoveDest, SetWeight
 from pylvs.health.params import CheckerParams, FileSpec, MiscSpec, ScriptParams
 from pylvs.health.result import ProbeResult
 
-RS1 = rs_name(1)
 HEAD = f"Misc check for [{RS1} VS {VS}] by [/check.sh]"
 
 
@@ -24,7 +23,7 @@ def exited(status: int) -> ProbeResult:
 
 
 def test_misc_lines_and_retry_disabled_by_default() -> None:
-    sim = Sim.of(virtual_server(real_server(1, misc())))
+    sim = single(misc())
     assert logs(sim.run(0, exited(0))) == [f"{HEAD} succeeded."]
     assert logs(sim.run(0, exited(0))) == []
     out = sim.run(0, exited(1))
@@ -36,7 +35,7 @@ def test_misc_lines_and_retry_disabled_by_default() -> None:
 
 
 def test_misc_retry_messages() -> None:
-    sim = Sim.of(virtual_server(real_server(1, misc(retry=2))))
+    sim = single(misc(retry=2))
     # keepalived's first-run quirk: the preloaded counter says "after"
     assert (
         logs(sim.run(0, exited(1)))[0] == f"{HEAD} failed after 2 retries (exited with status 1)."
@@ -50,7 +49,7 @@ def test_misc_retry_messages() -> None:
 
 
 def test_misc_retry_messages_with_log_all_failures() -> None:
-    sim = Sim.of(virtual_server(real_server(1, misc(retry=2, log_all_failures=True))))
+    sim = single(misc(retry=2, log_all_failures=True))
     sim.run(0, exited(0))
     assert logs(sim.run(0, exited(1))) == [
         f"{HEAD} failed, will do 2 retries (exited with status 1)."
@@ -62,7 +61,7 @@ def test_misc_retry_messages_with_log_all_failures() -> None:
 
 
 def test_misc_timeout_and_signal() -> None:
-    sim = Sim.of(virtual_server(real_server(1, misc())))
+    sim = single(misc())
     sim.run(0, exited(0))
     out = sim.run(0, ProbeResult(ok=False, timed_out=True, signal=15))
     assert logs(out)[0] == f"{HEAD} timed out with retry disabled."
@@ -72,7 +71,7 @@ def test_misc_timeout_and_signal() -> None:
 
 
 def test_misc_next_run_counts_from_the_start_of_the_previous_one() -> None:
-    sim = Sim.of(virtual_server(real_server(1, misc(delay_loop=10.0))))
+    sim = single(misc(delay_loop=10.0))
     start = sim.probe(0).due
     sim.feed(0, exited(0), after=4.0)
     assert sim.due_at() == start + 10.0
@@ -123,7 +122,7 @@ def test_dynamic_weight_zero_keeps_the_server_but_can_lose_quorum() -> None:
 
 
 def test_without_misc_dynamic_exit_2_is_a_failure() -> None:
-    sim = Sim.of(virtual_server(real_server(1, misc())))
+    sim = single(misc())
     out = sim.run(0, ProbeResult(ok=False, exit_status=2))
     assert logs(out)[0] == f"{HEAD} failed with retry disabled (exited with status 2)."
 
@@ -133,7 +132,7 @@ def file_check(weight: int = 0, reverse: bool = False) -> CheckerParams:
 
 
 def test_file_check_weight_zero_nonzero_value_is_a_fault() -> None:
-    sim = Sim.of(virtual_server(real_server(1, file_check())), file_values={0: 0})
+    sim = single(file_check(), file_values={0: 0})
     assert table(sim.started) == [AddService("vs"), AddDest("vs", "rs1", 1)]
     assert logs(sim.started)[1:] == []  # no "Activating" line for FILE_CHECK
     out = sim.policy.set_file_value(5.0, 0, 1)
@@ -143,7 +142,7 @@ def test_file_check_weight_zero_nonzero_value_is_a_fault() -> None:
 
 
 def test_file_check_fault_at_start_holds_the_server_back() -> None:
-    sim = Sim.of(virtual_server(real_server(1, file_check())), file_values={0: 3})
+    sim = single(file_check(), file_values={0: 3})
     assert table(sim.started) == [AddService("vs")]
 
 
@@ -166,7 +165,7 @@ def test_file_check_reverse() -> None:
 
 
 def test_file_check_polled_value_counts_like_an_event() -> None:
-    sim = Sim.of(virtual_server(real_server(1, file_check())), file_values={0: 0})
+    sim = single(file_check(), file_values={0: 0})
     assert sim.due_at() == 1.0  # file_poll_interval
     out = sim.run(0, ProbeResult(ok=True, file_value=2))
     assert table(out) == [RemoveDest("vs", "rs1")]
@@ -175,7 +174,7 @@ def test_file_check_polled_value_counts_like_an_event() -> None:
 
 
 def test_misc_and_tcp_checkers_combine() -> None:
-    sim = Sim.of(virtual_server(real_server(1, checker(retry=0), misc())))
+    sim = single(checker(retry=0), misc())
     sim.next()
     sim.feed(0, OK)
     sim.feed(1, exited(0))

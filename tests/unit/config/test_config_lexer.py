@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from pylvs.config.hexstr import read_hex_str
 from pylvs.config.lexer import (
     decomment,
     include_kind,
@@ -12,6 +11,7 @@ from pylvs.config.lexer import (
     split_script_words,
     split_words,
 )
+from pylvs.health.hex_string import read_hex_str
 
 
 @pytest.mark.parametrize(

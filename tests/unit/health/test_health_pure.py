@@ -9,7 +9,10 @@ from pathlib import Path
 import pylvs.health
 
 ROOT = Path(pylvs.health.__file__).parent
-PURE = ["policy.py", "epilogs.py", "state.py", "params.py", "actions.py", "result.py", "display.py"]
+PURE = [
+    "policy.py", "epilogs.py", "state.py", "params.py", "actions.py", "result.py", "display.py",
+    "compare.py",
+]  # fmt: skip
 FORBIDDEN = {
     "asyncio", "socket", "select", "selectors", "subprocess", "threading", "multiprocessing",
     "time", "datetime", "signal", "ssl", "os", "random", "logging", "shutil", "tempfile",

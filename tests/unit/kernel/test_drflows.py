@@ -31,7 +31,8 @@ def test_states_from_sets_and_timeouts() -> None:
         [{"set": {"elem": [{"elem": {"val": {"concat": ["10.0.2.50", "10.0.1.100", 1002, 80]}}}]}}]
     )
     rst = parse_set([{"set": {"elem": [{"concat": ["10.0.2.50", "10.0.1.100", 1003, 80]}]}}])
-    flows = parse_flows("t4", objs, fin, rst, syn_recv_timeout=60)
+    syn = parse_set([{"set": {"elem": [{"concat": ["10.0.2.50", "10.0.1.100", 1001, 80]}]}}])
+    flows = parse_flows("t4", objs, fin, rst, syn)
     assert [f.state for f in flows] == ["ESTABLISHED", "SYN_RECV", "FIN_WAIT", "CLOSE"]
     f = flows[0]
     assert (f.caddr, f.vaddr, f.cport, f.vport, f.dest_id, f.expires) == (
@@ -42,6 +43,6 @@ def test_states_from_sets_and_timeouts() -> None:
 def test_udp_and_junk() -> None:
     objs = _map(("a", 53, 300, 299))
     objs[0]["map"]["elem"].append(["junk"])  # type: ignore[index]
-    flows = parse_flows("u4", objs, set(), set(), 60)
+    flows = parse_flows("u4", objs, set(), set(), set())
     assert [f.state for f in flows] == ["UDP"]
-    assert parse_flows("u4", [{"map": {}}], set(), set(), 60) == []
+    assert parse_flows("u4", [{"map": {}}], set(), set(), set()) == []

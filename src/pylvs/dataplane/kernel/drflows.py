@@ -1,9 +1,8 @@
 """The DR flows the kernel holds, read back from ``nft -j list map`` (pure).
 
 A flow's IPVS state follows from where the netdev table keeps it
-(drtable.py): in ``rst4`` → CLOSE, in ``fin4`` → FIN_WAIT, an entry whose
-timeout is the SYN_RECV timeout → SYN_RECV, else ESTABLISHED; UDP flows are
-"UDP", SCTP ones ESTABLISHED.
+(drtable.py): in ``rst4`` → CLOSE, in ``fin4`` → FIN_WAIT, in ``syn4`` →
+SYN_RECV, else ESTABLISHED; UDP flows are "UDP", SCTP ones ESTABLISHED.
 """
 
 from __future__ import annotations
@@ -64,7 +63,7 @@ def parse_flows(
     objs: Iterable[dict[str, Any]],
     fin: set[Key],
     rst: set[Key],
-    syn_recv_timeout: int,
+    syn: set[Key],
 ) -> list[DrFlow]:
     proto = MAP_PROTO[name]
     out = []
@@ -84,7 +83,7 @@ def parse_flows(
                 state = "CLOSE"
             elif k in fin:
                 state = "FIN_WAIT"
-            elif timeout == syn_recv_timeout:
+            elif k in syn:
                 state = "SYN_RECV"
             else:
                 state = "ESTABLISHED"

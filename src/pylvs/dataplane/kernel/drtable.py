@@ -21,9 +21,10 @@ IPv6 DR flows take the userspace path (each packet through the daemon).
 
 TCP states (INPUT-ONLY table, client packets only) are kept as set
 membership, because a map element's data cannot change from the packet
-path: RST seen → CLOSE, FIN seen → FIN_WAIT, a lone SYN → SYN_RECV,
-anything else → ESTABLISHED; each sets the element's timeout to IPVS's
-timeout for that state.
+path (and nft keeps an element's first timeout in its listing): RST seen →
+CLOSE, FIN seen → FIN_WAIT, SYN seen and no ACK yet → SYN_RECV, else
+ESTABLISHED; each packet sets the entry's expiry to IPVS's timeout for
+its state.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from pylvs.dataplane.kernel.nflog import LOG_GROUP
 from pylvs.dataplane.kernel.ruleset import Timeouts
 
 __all__ = [
@@ -68,23 +70,37 @@ def _chain_header(hook: str, devices: Sequence[str], priority: int) -> str:
     return f"type filter hook {hook} devices = {{ {devs} }} priority {priority}; policy accept;"
 
 
+def _note(prefix: str) -> str:
+    return f'log prefix "{prefix}" group {LOG_GROUP} snaplen 0 queue-threshold 1'
+
+
 def _tcp_rules(t: Timeouts) -> list[str]:
+    k = _KEY
+    syn = "tcp flags & (syn|ack) == syn"
     return [
-        f"meta mark set {_KEY} map @t4",
+        f"meta mark set {k} map @t4",
         # A new flow of a service scheduled in the kernel (kernelsched.py).
-        "meta mark 0 tcp flags & (syn|ack) == syn ip daddr . th dport vmap @kd4t",
+        f"meta mark 0 {syn} ip daddr . th dport vmap @kd4t",
         "meta mark 0 return",
-        f"tcp flags & (syn|ack) == syn delete @fin4 {{ {_KEY} }} delete @rst4 {{ {_KEY} }}",
+        # A SYN on a closed entry opens it again (INPUT-ONLY: FW/TW/CL -> SR).
+        f"{syn} {k} @fin4 delete @fin4 {{ {k} }} add @syn4 {{ {k} timeout {t.syn_recv}s }}",
+        f"{syn} {k} @rst4 delete @rst4 {{ {k} }} add @syn4 {{ {k} timeout {t.syn_recv}s }}",
         # The flow's first FIN or RST, counted once (accounting.py).
-        f"tcp flags & rst == rst {_KEY} != @rst4 {_KEY} != @fin4 counter name meta mark map @crst",
-        f"tcp flags & fin == fin {_KEY} != @fin4 {_KEY} != @rst4 counter name meta mark map @cfin",
-        f"tcp flags & rst == rst add @rst4 {{ {_KEY} timeout {t.close}s }}",
-        f"tcp flags & fin == fin add @fin4 {{ {_KEY} timeout {t.fin_wait}s }}",
-        f"{_KEY} @rst4 update @t4 {{ {_KEY} timeout {t.close}s : meta mark }} goto out",
-        f"{_KEY} @fin4 update @t4 {{ {_KEY} timeout {t.fin_wait}s : meta mark }} goto out",
-        f"tcp flags & (syn|ack) == syn update @t4 {{ {_KEY} timeout {t.syn_recv}s : meta mark }}"
-        " goto out",
-        f"update @t4 {{ {_KEY} timeout {t.established}s : meta mark }} goto out",
+        # (to the daemon at once for real servers it counts for, nflog.py)
+        f"tcp flags & rst == rst {k} != @rst4 {k} != @fin4 meta mark @trk {_note('r')}",
+        f"tcp flags & fin == fin {k} != @fin4 {k} != @rst4 meta mark @trk {_note('f')}",
+        f"tcp flags & rst == rst {k} != @rst4 {k} != @fin4 meta mark != @trk"
+        " counter name meta mark map @crst",
+        f"tcp flags & fin == fin {k} != @fin4 {k} != @rst4 meta mark != @trk"
+        " counter name meta mark map @cfin",
+        f"tcp flags & rst == rst add @rst4 {{ {k} timeout {t.close}s }}",
+        f"tcp flags & fin == fin add @fin4 {{ {k} timeout {t.fin_wait}s }}",
+        f"{k} @rst4 update @t4 {{ {k} timeout {t.close}s : meta mark }} goto out",
+        f"{k} @fin4 update @t4 {{ {k} timeout {t.fin_wait}s : meta mark }} goto out",
+        # SYN_RECV until the client's first ACK, then ESTABLISHED.
+        f"{syn} {k} @syn4 update @t4 {{ {k} timeout {t.syn_recv}s : meta mark }} goto out",
+        f"{k} @syn4 delete @syn4 {{ {k} }}",
+        f"update @t4 {{ {k} timeout {t.established}s : meta mark }} goto out",
     ]
 
 
@@ -102,6 +118,7 @@ def _record_rules(t: Timeouts) -> list[str]:
     # The daemon counted this first packet already.
     return [
         f"meta l4proto tcp delete @fin4 {{ {_KEY} }} delete @rst4 {{ {_KEY} }}"
+        f" add @syn4 {{ {_KEY} timeout {t.syn_recv}s }}"
         f" add @t4 {{ {_KEY} timeout {t.syn_recv}s : meta mark }} return",
         f"meta l4proto udp add @u4 {{ {_KEY} timeout {t.udp}s : meta mark }} return",
         f"meta l4proto sctp add @s4 {{ {_KEY} timeout {t.sctp}s : meta mark }} return",
@@ -123,7 +140,7 @@ def skeleton(timeouts: Timeouts, devices: Sequence[str]) -> str:
     )
     sets = "".join(
         f"  set {name} {{ type {_KEY_TYPE}; flags dynamic,timeout; size {MAP_SIZE}; }}\n"
-        for name in ("fin4", "rst4")
+        for name in ("syn4", "fin4", "rst4")
     )
     return (
         f"table netdev {TABLE} {{\n{maps}{sets}"
@@ -132,6 +149,9 @@ def skeleton(timeouts: Timeouts, devices: Sequence[str]) -> str:
         "  map dev { type mark : iface_index; }\n"
         "  map cnt { type mark : counter; }\n"
         "  map cconn { type mark : counter; }\n"
+        "  set trk { type mark; }\n"
+        "  set deadret { type mark; }\n"
+        "  set deaddrop { type mark; }\n"
         "  map cfin { type mark : counter; }\n"
         "  map crst { type mark : counter; }\n"
         "  map kd4t { type ipv4_addr . inet_service : verdict; }\n"
@@ -143,6 +163,10 @@ def skeleton(timeouts: Timeouts, devices: Sequence[str]) -> str:
         + _chain(
             "out",
             [
+                # A deleted real server's flows (ruleset.dead_elements): up
+                # the stack, which resets the client, or dropped.
+                "meta mark @deadret return",
+                "meta mark @deaddrop drop",
                 "counter name meta mark map @cnt",
                 "ether saddr set meta mark map @smac ether daddr set meta mark map @mac"
                 " fwd to meta mark map @dev",
@@ -198,6 +222,14 @@ def state_chains(timeouts: Timeouts) -> str:
         out += f"flush chain netdev {TABLE} {name}\n"
         out += "".join(f"add rule netdev {TABLE} {name} {r}\n" for r in rules)
     return out
+
+
+def track_elements(cmd: str, ids: Iterable[int]) -> str:
+    return "".join(f"{cmd} element netdev {TABLE} trk {{ {i:#010x} }}\n" for i in ids)
+
+
+def dead_elements(cmd: str, set_name: str, ids: Iterable[int]) -> str:
+    return "".join(f"{cmd} element netdev {TABLE} {set_name} {{ {i:#010x} }}\n" for i in ids)
 
 
 def dest_elements(cmd: str, dests: Iterable[DrDest]) -> str:

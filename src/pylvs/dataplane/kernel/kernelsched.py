@@ -182,7 +182,9 @@ def dr_commands(table: str, sid: int, svc: Service, lay: KernelLayout, timeouts:
     chain = f"k{sid}"
     rules = [f'counter name "k{sid}n"', f"meta mark set {_numgen(lay.ids, 0)}"]
     if proto == IPPROTO_TCP:
-        rules.append(f"delete @fin4 {{ {k} }} delete @rst4 {{ {k} }}")
+        rules.append(
+            f"delete @fin4 {{ {k} }} delete @rst4 {{ {k} }} add @syn4 {{ {k} timeout {timeout}s }}"
+        )
     rules += [
         f"add @{flow_map} {{ {k} timeout {timeout}s : meta mark }}",
         "counter name meta mark map @cconn",

@@ -46,10 +46,12 @@ class Resolution:
     DR/TUN, ``mac`` empty while ARP/ND is still running."""
 
     link: LinkInfo | None = None
-    mac: str = ""
+    mac: str = ""  # the next hop's: the real server, or its gateway (tunnels)
     mtu: int = 1500
     local: bool = False
     error: str = ""
+    src: int = 0  # the director's preferred source address towards it
+    gateway: int = 0
 
 
 def _sock_af(af: int) -> int:
@@ -93,8 +95,10 @@ class Neighbours:
     def local_addresses(self) -> set[tuple[int, int]]:
         return self._call(self._local_addresses)
 
-    def resolve(self, af: int, addr: int) -> Resolution:
-        return self._call(self._resolve, af, addr)
+    def resolve(self, af: int, addr: int, via_gateway: bool = False) -> Resolution:
+        """How to reach a real server. DR needs it on the link; a tunnel
+        (``via_gateway``) may be routed, its next hop is then the gateway."""
+        return self._call(self._resolve, af, addr, via_gateway)
 
     def macs(self, wanted: set[tuple[int, int, int]]) -> dict[tuple[int, int, int], str]:
         """(af, address, ifindex) -> MAC for many real servers at once (one
@@ -144,7 +148,7 @@ class Neighbours:
                 out.add((fam, int.from_bytes(socket.inet_pton(a["family"], text), "big")))
         return out
 
-    def _resolve(self, af: int, addr: int) -> Resolution:
+    def _resolve(self, af: int, addr: int, via_gateway: bool) -> Resolution:
         text = format_addr(af, addr)
         links = self._links()
         try:
@@ -156,9 +160,10 @@ class Neighbours:
         route = routes[0]
         if route["type"] == 2:  # RTN_LOCAL
             return Resolution(local=True)
-        if route.get_attr("RTA_GATEWAY"):
+        gateway = route.get_attr("RTA_GATEWAY")
+        if gateway and not via_gateway:
             return Resolution(
-                error=f"{text} is reached through a gateway; DR and TUN need it on a directly "
+                error=f"{text} is reached through a gateway; DR needs it on a directly "
                 "attached network"
             )
         link = links.get(route.get_attr("RTA_OIF"))
@@ -168,12 +173,17 @@ class Neighbours:
         metrics = route.get_attr("RTA_METRICS")
         if metrics is not None:
             mtu = int(metrics.get_attr("RTAX_MTU") or mtu)
-        for n in self._ipr.get_neighbours(family=_sock_af(af), dst=text, ifindex=link.index):
+        fam = _sock_af(af)
+        src_text = route.get_attr("RTA_PREFSRC")
+        src = int.from_bytes(socket.inet_pton(fam, src_text), "big") if src_text else 0
+        hop = gateway or text
+        gw = int.from_bytes(socket.inet_pton(fam, gateway), "big") if gateway else 0
+        for n in self._ipr.get_neighbours(family=fam, dst=hop, ifindex=link.index):
             mac = n.get_attr("NDA_LLADDR")
             if mac and n["state"] & NUD_USABLE:
-                return Resolution(link=link, mac=mac, mtu=mtu)
+                return Resolution(link=link, mac=mac, mtu=mtu, src=src, gateway=gw)
         self._nudge(af, text)
-        return Resolution(link=link, mtu=mtu)
+        return Resolution(link=link, mtu=mtu, src=src, gateway=gw)
 
     @staticmethod
     def _nudge(af: int, text: str) -> None:

@@ -65,13 +65,14 @@ from pylvs.dataplane.kernel import ruleset as rs
 from pylvs.dataplane.kernel.accounting import Accounts, Change
 from pylvs.dataplane.kernel.ctnetlink import ConntrackSocket, CtEntry
 from pylvs.dataplane.kernel.drflows import DrFlow, parse_flows, parse_set
-from pylvs.dataplane.kernel.emit import FrameSender, TooBig, TunnelSender
-from pylvs.dataplane.kernel.ipip import decrement_ttl
+from pylvs.dataplane.kernel.emit import FrameSender
 from pylvs.dataplane.kernel.neighbours import Neighbours, Resolution
+from pylvs.dataplane.kernel.nflog import NflogSocket
 from pylvs.dataplane.kernel.nft import Nft, NftError, nft_available
 from pylvs.dataplane.kernel.nftobj import NFPROTO_INET, NFPROTO_NETDEV, CounterReader
 from pylvs.dataplane.kernel.packet import parse_head
 from pylvs.dataplane.kernel.state import PlaneState
+from pylvs.dataplane.kernel.tunnels import Tunnels
 from pylvs.dataplane.kernel.xtqueue import add_xt_queue_rule
 
 __all__ = ["KernelPlane", "KernelUnavailable", "probe"]
@@ -98,8 +99,16 @@ _CORE_AF: dict[int, int] = {int(socket.AF_INET): AF_INET, int(socket.AF_INET6): 
 # at least this often, and never taking more than 1/RECONCILE_SHARE of the time.
 RECONCILE_EVERY = 60.0
 RECONCILE_SHARE = 50
+REFRESH_EVERY = 0.02
+# Schedulers whose choice depends on connection counts: the counters are
+# read again before they choose (refresh).
+LOAD_AWARE = frozenset({"lc", "wlc", "sed", "nq", "fo", "ovf", "twos", "lblc", "lblcr"})
 LINKS_REFRESH = 5.0
-RESOLVE_RETRY = 0.2
+RESOLVE_RETRY = 1.0
+RESOLVE_FAST = 0.01
+RESOLVE_FRESH = 0.3  # a new real server: fast retries this long
+RESOLVE_GIVE_UP = 3.0  # the kernel's neighbour code: 3 probes, 1 s apart
+WAIT_MAX = 64  # packets held per real server while it is resolved
 # Counter names: d<id>i/o/c/f/r (NAT in, out, new flows, first FINs, first
 # RSTs), r<id>[cfr] (DR in, ...), k<sid>n (flows a kernel cycle scheduled).
 _COUNTER = re.compile(r"^([dr])(\d+)([iocfr]?)$")
@@ -143,6 +152,7 @@ class KernelPlane(DataPlane):
         self.next_reconcile = 0.0
         self.reconcile_every = RECONCILE_EVERY
         self._reader: CounterReader | None = None
+        self._notes: NflogSocket | None = None
         self.next_links = 0.0
         self.queued = 0
         self.emitted = 0
@@ -153,16 +163,22 @@ class KernelPlane(DataPlane):
         # Real servers reached by DR/TUN: id -> how.
         self.reach: dict[int, Resolution] = {}
         self.unresolved: set[int] = set()
-        self._resolving = False
+        self.waiting: dict[int, list[tuple[Any, bytes, int, Any, Dest, float]]] = {}
+        self.resolving_since: dict[int, float] = {}
+        self._resolve_handle: asyncio.TimerHandle | None = None
         self._nfq: Any = None
         self._ct: ConntrackSocket | None = None
         self._nb: Neighbours | None = None
         self._frames = FrameSender()
-        self._tunnels = TunnelSender()
+        self._tunnels: Tunnels | None = None
         self._noted: set[str] = set()
         self._pending: list[str] = []
         self._flush_scheduled = False
         self._dirty_layouts: set[ServiceKey] = set()
+        self.buried: set[int] = set()
+        self._refreshed = -1.0
+        self._load_aware = 0
+        self._journal_ids: dict[tuple[ServiceKey, DestKey], int] = {}
         # Services scheduled in the kernel: key -> (chain id, layout, period).
         self.klayout: dict[ServiceKey, tuple[int, ks.KernelLayout, int]] = {}
         self.sids: dict[ServiceKey, int] = {}
@@ -181,10 +197,15 @@ class KernelPlane(DataPlane):
         self._nb = Neighbours()
         self.devices = self._nb.forwarding_devices()
         self.local = self._nb.local_addresses()
+        self._tunnels = Tunnels(self.devices)
+        self._tun_options()
+        log.info("tunnelling (-i): %s", self._tunnels.kind)
         taking_over = self._table_exists()
         if taking_over:  # the marks in the kernel are the previous daemon's ids
             self.ids = self.state.load_ids()
+            self.ids.update(self._journal_ids)
             self.timeout_gen = self.state.timeout_gen
+            self.buried = self.state.load_buried()
         if not taking_over:
             self._create_tables()
         else:
@@ -196,9 +217,13 @@ class KernelPlane(DataPlane):
         self._open_queue()
         self._ct = ConntrackSocket()
         self._reader = CounterReader()
-        self._read_counters(self.clock(), first=True)
+        self._notes = NflogSocket()
+        self.loop.add_reader(self._notes.fileno(), self._on_notes)
         if taking_over:
-            self._reconcile(self.clock())  # the flows the previous daemon bound
+            # The kernel's counters carry the services' history (as IPVS's
+            # kernel table would); the flows' counts come from their entries.
+            self._read_counters(self.clock())
+            self._reconcile(self.clock())
 
     async def stop(self) -> None:
         # The tables stay: established flows keep flowing, and a restarted
@@ -210,13 +235,20 @@ class KernelPlane(DataPlane):
             self._ct.close()
         if self._reader is not None:
             self._reader.close()
-        self.state.save(self.ids, self.timeout_gen, rules=self._rules_text())
+        if self._notes is not None:
+            self.loop.remove_reader(self._notes.fileno())
+            self._notes.close()
+        self._save_state()
         self._frames.close()
-        self._tunnels.close()
+        if self._tunnels is not None:
+            self._tunnels.close()
         if self._nb is not None:
             self._nb.close()
         if self.nft is not None:
             self.nft.close()
+
+    def _save_state(self) -> None:
+        self.state.save(self.ids, self.timeout_gen, rules=self._rules_text(), buried=self.buried)
 
     def _table_exists(self) -> bool:
         assert self.nft is not None
@@ -359,8 +391,9 @@ class KernelPlane(DataPlane):
                 cmds.append(self._dest_cmds(svc, dest))
         self._run("".join(cmds))
         self._dirty_layouts.update(svc.key for svc in self.ipvs.table)
+        self._load_aware = sum(1 for svc in self.ipvs.table if svc.sched_name in LOAD_AWARE)
         self._flush()
-        self.state.save(self.ids, self.timeout_gen, rules=self._rules_text())
+        self._save_state()
 
     def _service_rule(self, key: ServiceKey) -> rs.ServiceRule:
         return rs.ServiceRule(key.af, key.protocol, key.addr, key.port, key.fwmark)
@@ -375,6 +408,7 @@ class KernelPlane(DataPlane):
             if ident > rs.MAX_ID:
                 raise KernelUnavailable("out of real-server ids")
             self.ids[(key, dkey)] = ident
+            self.state.journal_id(key, dkey, ident)
         return ident
 
     def _nat_rule(self, svc: Service, dest: Dest) -> rs.DestRule:
@@ -391,7 +425,7 @@ class KernelPlane(DataPlane):
         """Every real server gets its NAT mapping and counters (its method can
         change with -e); DR and TUN ones are also resolved on the link."""
         rule = self._nat_rule(svc, dest)
-        out = rs.dest_elements("add", [rule])
+        out = rs.dest_elements("add", [rule]) + self._unbury(rule.id) + self._track_cmds(svc, dest)
         fwd = dest.fwd & CONN_F_FWD_MASK
         if fwd in (CONN_F_DROUTE, CONN_F_TUNNEL):
             out += self._resolve(rule.id, dest)
@@ -401,19 +435,26 @@ class KernelPlane(DataPlane):
         """Commands binding a DR real server to its MAC, when known; else it
         is resolved in the background."""
         assert self._nb is not None
-        res = self._nb.resolve(dest.af, dest.addr)
+        fwd = dest.fwd & CONN_F_FWD_MASK
+        res = self._nb.resolve(dest.af, dest.addr, via_gateway=fwd == CONN_F_TUNNEL)
         old = self.reach.get(ident)
         self.reach[ident] = res
         if res.error:
             self._note(f"real server {format_addr(dest.af, dest.addr)}: {res.error}")
             return ""
-        if res.local or res.link is None or dest.fwd & CONN_F_FWD_MASK != CONN_F_DROUTE:
-            return ""  # a tunnel needs only the route (its MTU)
+        if res.local or res.link is None:
+            return ""
         if not res.mac:
             self.unresolved.add(ident)
+            self.resolving_since.setdefault(ident, self.clock())
             self._schedule_resolve()
             return ""
         self.unresolved.discard(ident)
+        self.resolving_since.pop(ident, None)
+        if fwd == CONN_F_TUNNEL and self._tunnels is not None:
+            self._tunnels.set_dest(ident, dest, res)
+        if fwd != CONN_F_DROUTE:
+            return ""
         new = dr.DrDest(ident, res.mac, res.link.mac, res.link.name)
         out = ""
         if (
@@ -435,25 +476,60 @@ class KernelPlane(DataPlane):
         return out
 
     def _schedule_resolve(self) -> None:
-        if self._resolving:
-            return
-        self._resolving = True
-        self.loop.call_later(RESOLVE_RETRY, self._retry_resolve)
+        """Look again soon: every 10 ms while packets wait for an answer or
+        a real server is new, every second once it has failed to answer."""
+        now = self.clock()
+        fresh = any(now - self.resolving_since.get(i, now) < RESOLVE_FRESH for i in self.unresolved)
+        delay = RESOLVE_FAST if any(self.waiting.values()) or fresh else RESOLVE_RETRY
+        handle = self._resolve_handle
+        if handle is not None:
+            if handle.when() <= self.loop.time() + delay:
+                return
+            handle.cancel()
+        self._resolve_handle = self.loop.call_later(delay, self._retry_resolve)
 
     def _retry_resolve(self) -> None:
-        self._resolving = False
+        self._resolve_handle = None
         by_id = self._dests_by_id()
         cmds = ""
+        now = self.clock()
         for ident in list(self.unresolved):
             dest = by_id.get(ident)
             if dest is None:
                 self.unresolved.discard(ident)
                 continue
             cmds += self._resolve(ident, dest)
+            if ident in self.unresolved:
+                started = self.resolving_since.setdefault(ident, now)
+                if now - started >= RESOLVE_GIVE_UP:
+                    self._give_up(ident, dest)
         self._run(cmds)
+        self._flush()
+        for ident in [i for i in self.waiting if i not in self.unresolved]:
+            self.resolving_since.pop(ident, None)
+            for pkt, payload, af, conn, dest, _t in self.waiting.pop(ident):
+                self._route(pkt, payload, af, conn, dest, ident, now)
+        if self.unresolved:
+            self._schedule_resolve()
+
+    def _give_up(self, ident: int, dest: Dest) -> None:
+        """No ARP/ND answer: the packets that waited are dropped, as the
+        kernel's neighbour code drops them."""
+        for pkt, *_rest in self.waiting.pop(ident, []):
+            pkt.drop()
+            self.dropped += 1
+        res = self.reach.get(ident)
+        where = res.link.name if res is not None and res.link is not None else "its link"
+        self._note(
+            f"real server {format_addr(dest.af, dest.addr)} does not answer ARP/ND on {where}: "
+            "its flows cannot be forwarded"
+        )
 
     def on_op(self, op: Op) -> None:
+        self.state.journal(op)
         self._apply_op(op)
+        if isinstance(op, (AddService, EditService, DelService, Flush)):
+            self._load_aware = sum(1 for svc in self.ipvs.table if svc.sched_name in LOAD_AWARE)
         dirty = self._dirty_layouts
         if isinstance(op, (Flush, SetTimeouts)):
             dirty.update(self.klayout)  # SetTimeouts: DR cycles carry the SYN timeout
@@ -474,6 +550,10 @@ class KernelPlane(DataPlane):
             if svc is not None:
                 self._check_vip(svc.key)
                 self._run(self._service_cmds("add", svc))
+        elif isinstance(op, EditService):
+            svc = ipvs.service(op.spec.key)
+            if svc is not None:  # the scheduler decides which closes are noted at once
+                self._run("".join(self._track_cmds(svc, d) for d in svc.dests))
         elif isinstance(op, DelService):
             # New flows to it are no longer queued; its real servers keep
             # their mappings and counters for the flows still using them.
@@ -488,10 +568,9 @@ class KernelPlane(DataPlane):
                 self._run(self._dest_cmds(svc, dest))
         elif isinstance(op, DelDest):
             sysctl = ipvs.sysctl
-            if sysctl.expire_nodest_conn or not sysctl.keep_nodest_conn:
-                ident = self.ids.get((op.service, op.dest))
-                if ident is not None:
-                    self._expire_kernel_flows(ident)
+            ident = self.ids.get((op.service, op.dest))
+            if ident is not None and (sysctl.expire_nodest_conn or not sysctl.keep_nodest_conn):
+                self._bury(ident, expire=bool(sysctl.expire_nodest_conn))
         elif isinstance(op, SetTimeouts):
             self.timeout_gen += 1
             t = self._timeouts()
@@ -567,6 +646,18 @@ class KernelPlane(DataPlane):
         except NftError as e:
             log.warning("could not clear the previous daemon's kernel cycles: %s", e)
 
+    def _tracked(self, svc: Service, dest: Dest) -> bool:
+        """Whether the core needs this real server's closes at once: its
+        scheduler counts connections, or it has thresholds (OVERLOAD)."""
+        return svc.sched_name in LOAD_AWARE or bool(dest.u_threshold or dest.l_threshold)
+
+    def _track_cmds(self, svc: Service, dest: Dest) -> str:
+        ident = self._dest_id(svc.key, dest.key)
+        out = rs.track_elements("add", [ident]) + dr.track_elements("add", [ident])
+        if not self._tracked(svc, dest):  # add, then delete: absent is no error
+            out += rs.track_elements("delete", [ident]) + dr.track_elements("delete", [ident])
+        return out
+
     def _delete_service_if_present(self, key: ServiceKey) -> str:
         rule = [self._service_rule(key)]
         return rs.service_elements("add", rule) + rs.service_elements("delete", rule)
@@ -586,22 +677,35 @@ class KernelPlane(DataPlane):
             log.warning("%s", message)
             self.warnings.append(message)
 
-    def _expire_kernel_flows(self, ident: int) -> None:
-        """A deleted real server's flows, ended in the kernel (the
-        expire_nodest_conn / keep_nodest_conn=0 settings)."""
-        if self._ct is not None:
-            for e in self._ct.dump(rs.mark_of(ident), rs.MARK_MASK | rs.ID_MASK):
-                self._ct.delete(e)
-        cmds = []
-        for f in self._dr_flows():
-            if f.dest_id == ident:
-                name = {6: "t4", 17: "u4", 132: "s4"}[f.proto]
-                key = (
-                    f"{format_addr(AF_INET, f.caddr)} . {format_addr(AF_INET, f.vaddr)} . "
-                    f"{f.cport} . {f.vport}"
-                )
-                cmds.append(f"delete element netdev {dr.TABLE} {name} {{ {key} }}\n")
-        self._run("".join(cmds))
+    def _bury(self, ident: int, expire: bool) -> None:
+        """A deleted real server's kernel flows, as IPVS treats the entries
+        of a dest that is gone: with expire_nodest_conn, the client's next
+        packet meets the director's own stack (a reset); with
+        keep_nodest_conn=0, its packets are dropped."""
+        inet_set, netdev_set = ("deadrst", "deadret") if expire else ("deaddrop", "deaddrop")
+        self._run(
+            rs.dead_elements("add", inet_set, [ident])
+            + dr.dead_elements("add", netdev_set, [ident])
+        )
+        self.buried.add(ident)
+        if self._tunnels is not None:
+            self._tunnels.end_flows_of(ident, self._timeouts())
+
+    def _unbury(self, ident: int) -> str:
+        """A real server added again: its flows are its own again."""
+        if ident not in self.buried:
+            return ""
+        self.buried.discard(ident)
+        out = ""
+        for name in ("deadrst", "deaddrop"):
+            out += rs.dead_elements("add", name, [ident]) + rs.dead_elements(
+                "delete", name, [ident]
+            )
+        for name in ("deadret", "deaddrop"):
+            out += dr.dead_elements("add", name, [ident]) + dr.dead_elements(
+                "delete", name, [ident]
+            )
+        return out
 
     # --- the packets that reach the daemon ------------------------------------
     def _on_packet(self, pkt: Any) -> None:
@@ -615,6 +719,8 @@ class KernelPlane(DataPlane):
             return
         ipvs = self.ipvs
         now = self.clock()
+        if self._load_aware:
+            self._on_notes()  # closes the kernel saw before this packet
         verdict, conn = ipvs.process_in(
             head.af, head.proto, head.saddr, head.sport, head.daddr, head.dport,
             now, head.event, head.length, pkt.get_mark(),
@@ -637,7 +743,7 @@ class KernelPlane(DataPlane):
             elif fwd == CONN_F_DROUTE:
                 self._route(pkt, payload, head.af, conn, dest, ident, now)
             elif fwd == CONN_F_TUNNEL:
-                self._tunnel(pkt, payload, head.af, head.saddr, head.daddr, dest, ident)
+                self._tunnel(pkt, payload, head, conn, dest, ident, now)
             else:
                 pkt.accept()
         elif verdict == REJECT:
@@ -645,7 +751,7 @@ class KernelPlane(DataPlane):
             pkt.accept()
         elif verdict == DROP:
             pkt.drop()
-        else:
+        elif not self._passed_up(pkt, payload, head, now):
             pkt.accept()
 
     def _bind_kernel(self, conn: Any, dest: Dest, ident: int, now: float) -> None:
@@ -661,11 +767,17 @@ class KernelPlane(DataPlane):
     ) -> None:
         res = self.reach.get(ident)
         if res is None or res.link is None or not res.mac:
-            self.dropped += 1
-            if ident not in self.unresolved and res is not None and not res.error:
-                self.unresolved.add(ident)
+            waiting = self.waiting.setdefault(ident, [])
+            if (res is not None and res.error) or len(waiting) >= WAIT_MAX:
+                self.dropped += 1
+                pkt.drop()
+                return
+            # Held while ARP/ND resolves the real server, as the kernel's
+            # neighbour code holds the first packets to a new next hop.
+            pkt.retain()
+            waiting.append((pkt, payload, af, conn, dest, now))
+            self.unresolved.add(ident)
             self._schedule_resolve()
-            pkt.drop()
             return
         kernel_path = af == AF_INET
         try:
@@ -685,52 +797,107 @@ class KernelPlane(DataPlane):
             self._bind_kernel(conn, dest, ident, now)
 
     def _tunnel(
-        self, pkt: Any, payload: bytes, af: int, saddr: int, daddr: int, dest: Dest, ident: int
+        self, pkt: Any, payload: bytes, head: Any, conn: Any, dest: Dest, ident: int, now: float
     ) -> None:
+        """Send one packet through the tunnel in userspace; a new flow the
+        tc-bpf program can carry is then bound there (tunnels.py)."""
         pkt.drop()
-        inner = bytearray(payload)
-        if not decrement_ttl(inner):
+        assert self._tunnels is not None
+        why = self._tunnels.send(
+            payload, dest, self.reach.get(ident), bool(self.ipvs.sysctl.pmtu_disc)
+        )
+        if why:
             self.dropped += 1
+            if why not in ("ttl", "too big"):
+                self._note(f"cannot tunnel to {format_addr(dest.af, dest.addr)}: {why}")
             return
-        res = self.reach.get(ident)
-        mtu = res.mtu if res is not None else 1500
-        try:
-            self._tunnels.send(
-                dest.af,
-                format_addr(dest.af, dest.addr),
-                inner,
-                pmtu_disc=bool(self.ipvs.sysctl.pmtu_disc),
-                mtu=mtu,
-                tun_type=dest.tun_type,
-                tun_port=dest.tun_port,
-                tun_flags=dest.tun_flags,
+        self.emitted += 1
+        if conn is not None and self._tunnels.bind(
+            head.af, head.proto, head.saddr, head.daddr, head.sport, head.dport, ident,
+            self.ipvs.state_name(conn), conn.control is not None,
+        ):  # fmt: skip
+            # The program follows the flow from now on; the counts the entry
+            # added stay, and the program's sweeps move them (tunnels.py).
+            self.ipvs.release(conn, now)
+
+    def _passed_up(self, pkt: Any, payload: bytes, head: Any, now: float) -> bool:
+        """A packet the tc-bpf program gave back for a flow it holds (too big,
+        TTL 1, ...): the userspace path handles it as IPVS would."""
+        if self._tunnels is None or self._tunnels.fast is None:
+            return False
+        ident = self._tunnels.flow_dest(
+            head.af, head.proto, head.saddr, head.daddr, head.sport, head.dport
+        )
+        dest = self._dests_by_id().get(ident) if ident is not None else None
+        if dest is None or ident is None:
+            return False
+        self._tunnel(pkt, payload, head, None, dest, ident, now)
+        return True
+
+    def _tun_options(self) -> None:
+        if self._tunnels is not None:
+            sysctl = self.ipvs.sysctl
+            self._tunnels.set_options(
+                bool(sysctl.pmtu_disc), sysctl.secure_tcp_active, sysctl.conn_reuse_mode
             )
-            self.emitted += 1
-        except TooBig as e:
-            self.dropped += 1
-            if af == AF_INET:
-                with contextlib.suppress(OSError):
-                    self._tunnels.frag_needed(
-                        payload, e.mtu, format_addr(af, saddr), format_addr(af, daddr)
-                    )
-        except OSError as e:
-            self.dropped += 1
-            self._note(f"cannot tunnel to {format_addr(dest.af, dest.addr)}: {e}")
 
     # --- counters and views -----------------------------------------------------------
     def before_tick(self, now: float) -> None:
         if self.state.dirty:
-            self.state.save(self.ids, self.timeout_gen, rules=self._rules_text())
+            self._save_state()
         if now >= self.next_links and self._nb is not None:
             self.next_links = now + LINKS_REFRESH
             self._refresh_links()
+        self._refreshed = -1.0
+        self.refresh(now)
+        by_id: dict[int, Dest] | None = None
+        if self._tunnels is not None:
+            self._tun_options()
+            changes = self._tunnels.sweep(now, self._timeouts())
+            if changes:
+                by_id = by_id if by_id is not None else self._dests_by_id()
+                for ident, (da, di) in changes.items():
+                    self._apply(by_id, Change(ident, da, di))
+        if now >= self.next_reconcile:
+            self._reconcile(now)
+
+    def _on_notes(self) -> None:
+        """First FINs/RSTs of tracked flows (nflog.py): the core moves them
+        from active to inactive now, as IPVS does on the packet itself."""
+        if self._notes is None:
+            return
+        try:
+            notes = self._notes.read()
+        except OSError as err:  # ENOBUFS: the counters and reconciliation catch up
+            log.warning("notes from the kernel lost (%s)", err)
+            return
+        if not notes:
+            return
+        now = self.clock()
+        by_id = self._dests_by_id()
+        t = self.ipvs.tcp_timeouts
+        for prefix, mark in notes:
+            nat = mark & rs.MARK_MASK == rs.MARK_BASE
+            ident = mark & rs.ID_MASK
+            if prefix == "r":
+                linger = t[TCP_S["CLOSE"]]
+            else:
+                linger = t[TCP_S["TIME_WAIT"]] if nat else t[TCP_S["FIN_WAIT"]]
+            self._apply(by_id, self.accounts.closed(ident, 1, now, linger))
+
+    def refresh(self, now: float) -> None:
+        """The kernel's counters read again (at most every REFRESH_EVERY
+        seconds): before a listing, and before a scheduler that counts
+        connections decides, so that a flow opened or closed a moment ago
+        counts as IPVS would count it."""
+        if now - self._refreshed < REFRESH_EVERY:
+            return
+        self._refreshed = now
         self._read_counters(now)
         by_id: dict[int, Dest] | None = None
         for change in self.accounts.due(now):
             by_id = by_id if by_id is not None else self._dests_by_id()
             self._apply(by_id, change)
-        if now >= self.next_reconcile:
-            self._reconcile(now)
 
     def _apply(self, by_id: dict[int, Dest], change: Change) -> None:
         dest = by_id.get(change.dest_id)
@@ -759,6 +926,11 @@ class KernelPlane(DataPlane):
                 continue
             c = exact.setdefault(ids_of[id(d)], [0, 0])
             c[0 if self.ipvs.state_name(conn) in ACTIVE_STATES else 1] += 1
+        if self._tunnels is not None:
+            for ident, (a, i) in self._tunnels.counts.items():
+                c = exact.setdefault(ident, [0, 0])
+                c[0] += a
+                c[1] += i
         self.accounts.reset()
         for ident, dest in by_id.items():
             active, inactive = exact.get(ident, (0, 0))
@@ -780,6 +952,8 @@ class KernelPlane(DataPlane):
             had = bool(self.devices)
             self.devices = devices
             self._run(dr.devices_update(devices, had_hooks=had))
+            if self._tunnels is not None:
+                self._tunnels.set_devices(devices)
         # Real servers' MACs can change (a replaced host): one neighbour dump
         # for all of them; a full route lookup only for those that moved.
         by_id = self._dests_by_id()
@@ -787,7 +961,7 @@ class KernelPlane(DataPlane):
         for ident, res in self.reach.items():
             dest = by_id.get(ident)
             if dest is not None and res.link is not None and not res.local:
-                wanted[(dest.af, dest.addr, res.link.index)] = ident
+                wanted[(dest.af, res.gateway or dest.addr, res.link.index)] = ident
         try:
             macs = self._nb.macs(set(wanted))
         except Exception as e:
@@ -796,23 +970,28 @@ class KernelPlane(DataPlane):
         cmds = ""
         for key, ident in wanted.items():
             res = self.reach[ident]
-            if macs.get(key) != res.mac and by_id[ident].fwd & CONN_F_FWD_MASK == CONN_F_DROUTE:
+            if macs.get(key) != res.mac:
                 cmds += self._resolve(ident, by_id[ident])
         self._run(cmds)
 
-    def _read_counters(self, now: float, first: bool = False) -> None:
+    def _read_counters(self, now: float) -> None:
         """Counter deltas since the last read: packets and bytes into the
-        stats, new and closing flows into the accounts. ``first``: only
-        remember where the counters are (a taken-over table's flows are
-        counted by the reconciliation)."""
+        stats, new and closing flows into the accounts."""
+        if self._tunnels is not None:
+            tun_deltas = self._tunnels.counter_deltas()
+            dests = self._dests_by_id() if tun_deltas else {}
+            for ident, (dp, db) in tun_deltas.items():
+                dest = dests.get(ident)
+                if dest is not None:
+                    for st in (dest.stats, dest.svc.stats, self.ipvs.stats):
+                        st.inpkts += dp
+                        st.inbytes += db
         if self._reader is None:
             return
         values = self._reader.read(NFPROTO_INET, rs.TABLE)
         values.update(self._reader.read(NFPROTO_NETDEV, dr.TABLE))
         last = self.counters
         self.counters = values
-        if first:
-            return
         by_id: dict[int, Dest] | None = None
         ipvs = self.ipvs
         for name, (pkts, nbytes) in values.items():
@@ -875,13 +1054,14 @@ class KernelPlane(DataPlane):
         if self.nft is None:
             return []
         try:
-            fin = parse_set(self.nft.list_json(f"set netdev {dr.TABLE} fin4"))
-            rst = parse_set(self.nft.list_json(f"set netdev {dr.TABLE} rst4"))
+            fin, rst, syn = (
+                parse_set(self.nft.list_json(f"set netdev {dr.TABLE} {name}"))
+                for name in ("fin4", "rst4", "syn4")
+            )
             out: list[DrFlow] = []
-            syn_recv = self.ipvs.tcp_timeouts[TCP_S["SYN_RECV"]]
             for name, _p in dr.FLOW_MAPS:
                 objs = self.nft.list_json(f"map netdev {dr.TABLE} {name}")
-                out += parse_flows(name, objs, fin, rst, syn_recv)
+                out += parse_flows(name, objs, fin, rst, syn)
             return out
         except NftError as e:
             log.warning("cannot read the DR flows: %s", e)
@@ -923,6 +1103,19 @@ class KernelPlane(DataPlane):
                     state=f.state, expires=f.expires,
                 )
             )  # fmt: skip
+        if self._tunnels is not None:
+            for t in self._tunnels.flows(self._timeouts()):
+                dest = by_id.get(t.dest_id)
+                if dest is None:
+                    continue
+                out.append(
+                    ConnInfo(
+                        protocol=t.proto, af=AF_INET, caddr=t.caddr, cport=t.cport,
+                        vaddr=t.vaddr, vport=t.vport, daf=dest.af, daddr=dest.addr,
+                        dport=dest.port or t.vport, state=t.state,
+                        expires=max(0, int(t.expires)),
+                    )
+                )  # fmt: skip
         out.extend(self.ipvs.conn_info(c, now) for c in self._core_flows())
         return out
 
@@ -935,8 +1128,15 @@ class KernelPlane(DataPlane):
             "dropped_by_daemon": self.dropped,
             "next_reconcile_in": round(max(0.0, self.next_reconcile - self.clock()), 1),
             "dr_devices": ", ".join(self.devices) or "-",
+            "tunnelling": self._tunnels.kind if self._tunnels is not None else "-",
             "warnings": self.warnings[-5:],
         }
+
+    def saved_ops(self) -> list[Op]:
+        """The changes applied after the saved table (saved_rules), from the
+        journal; read once, with the ids they gave real servers."""
+        ops, self._journal_ids = self.state.load_journal()
+        return ops
 
     def saved_rules(self) -> str | None:
         """The table as it was when a previous daemon last saved it, when the

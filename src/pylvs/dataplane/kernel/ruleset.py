@@ -7,8 +7,10 @@ never touches another table and never flushes the ruleset
 How a new flow to a virtual service travels (NAT, dataplane-notes §1–§2):
 
 1. ``pre`` (prerouting, after conntrack and after iptables' mangle, so that
-   users' fwmark rules have run) sends the first packet of each new flow to
-   the daemon through NFQUEUE (``q``: the nft ``queue`` expression where the
+   users' fwmark rules have run) sends the first packet of each new flow
+   (a packet of an unconfirmed conntrack entry: a retransmitted SYN of a
+   bound flow is not a new flow) to the kernel's own cycle for rr/wrr
+   services (kernelsched.py) or to the daemon through NFQUEUE (``q``: the nft ``queue`` expression where the
    kernel has it, else the xtables NFQUEUE target).
 2. The daemon's core schedules it exactly as IPVS and returns the packet
    with a mark naming the chosen real server (``MARK_BASE | id``).
@@ -29,6 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pylvs.core.addr import AF_INET, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, format_addr
+from pylvs.dataplane.kernel.nflog import LOG_GROUP
 
 __all__ = [
     "MARK_BASE",
@@ -145,6 +148,9 @@ def skeleton(timeouts: Timeouts, native_queue: int | None) -> str:
   set svc6 {{ type ipv6_addr . inet_proto . inet_service; }}
   set fwm4 {{ type mark; }}
   set fwm6 {{ type mark; }}
+  set trk {{ type mark; }}
+  set deadrst {{ type mark; }}
+  set deaddrop {{ type mark; }}
   map dnat4 {{ type mark : ipv4_addr . inet_service; }}
   map dnat4a {{ type mark : ipv4_addr; }}
   map dnat6 {{ type mark : ipv6_addr . inet_service; }}
@@ -162,14 +168,21 @@ def skeleton(timeouts: Timeouts, native_queue: int | None) -> str:
 {q}  }}
   chain pre {{
     type filter hook prerouting priority mangle + 2; policy accept;
+    ct mark & {_UNFLAG:#010x} @deadrst ct direction original meta l4proto tcp reject with tcp reset
+    ct mark & {_UNFLAG:#010x} @deadrst ct direction original drop
+    ct mark & {_UNFLAG:#010x} @deaddrop drop
+    ct state new ct status & confirmed == 0 jump first
+    ct state invalid jump first
+  }}
+  chain first {{
     ct state new ip daddr . meta l4proto . th dport vmap @ksvc4
     ct state new ip6 daddr . meta l4proto . th dport vmap @ksvc6
     ct state new meta nfproto ipv4 meta mark vmap @kfwm4
     ct state new meta nfproto ipv6 meta mark vmap @kfwm6
-    ct state new,invalid ip daddr . meta l4proto . th dport @svc4 jump q
-    ct state new,invalid ip6 daddr . meta l4proto . th dport @svc6 jump q
-    ct state new,invalid meta nfproto ipv4 meta mark @fwm4 jump q
-    ct state new,invalid meta nfproto ipv6 meta mark @fwm6 jump q
+    ip daddr . meta l4proto . th dport @svc4 jump q
+    ip6 daddr . meta l4proto . th dport @svc6 jump q
+    meta nfproto ipv4 meta mark @fwm4 jump q
+    meta nfproto ipv6 meta mark @fwm6 jump q
   }}
   chain nat {{
     type nat hook prerouting priority dstnat; policy accept;
@@ -181,6 +194,8 @@ def skeleton(timeouts: Timeouts, native_queue: int | None) -> str:
     type filter hook forward priority filter - 1; policy accept;
     meta mark & {MARK_MASK:#010x} == {MARK_BASE:#010x} return
     ct mark & {MARK_MASK:#010x} != {MARK_BASE:#010x} return
+    ct mark & {CLOSING:#010x} == 0 tcp flags & rst == rst ct mark & {_UNFLAG:#010x} @trk meta mark set ct mark ct mark set ct mark | {CLOSING:#010x} log prefix "r" group {LOG_GROUP} snaplen 0 queue-threshold 1
+    ct mark & {CLOSING:#010x} == 0 tcp flags & fin == fin ct mark & {_UNFLAG:#010x} @trk meta mark set ct mark ct mark set ct mark | {CLOSING:#010x} log prefix "f" group {LOG_GROUP} snaplen 0 queue-threshold 1
     ct mark & {CLOSING:#010x} == 0 tcp flags & rst == rst ct mark set ct mark | {CLOSING:#010x} counter name ct mark & {_UNFLAG:#010x} map @crst
     ct mark & {CLOSING:#010x} == 0 tcp flags & fin == fin ct mark set ct mark | {CLOSING:#010x} counter name ct mark & {_UNFLAG:#010x} map @cfin
     ct direction original counter name ct mark & {_UNFLAG:#010x} map @cin
@@ -236,6 +251,20 @@ def dest_elements(cmd: str, dests: Iterable[DestRule]) -> str:
                 lines.append(f"delete element inet {TABLE} {cmap} {{ {mark} }}")
                 lines.append(f"delete counter inet {TABLE} d{d.id}{suffix}")
     return "\n".join(lines) + ("\n" if lines else "")
+
+
+def track_elements(cmd: str, ids: Iterable[int]) -> str:
+    """Real servers whose flows' first FIN/RST is logged to the daemon at
+    once (nflog.py), for schedulers that count connections and thresholds."""
+    return "".join(f"{cmd} element inet {TABLE} trk {{ {mark_of(i):#010x} }}\n" for i in ids)
+
+
+def dead_elements(cmd: str, set_name: str, ids: Iterable[int]) -> str:
+    """A deleted real server's flows: ``deadrst`` (expire_nodest_conn: the
+    client's next packet is answered with a reset, as the director's own
+    stack answers once IPVS expired the entry) or ``deaddrop``
+    (keep_nodest_conn=0: dropped, as IPVS drops them)."""
+    return "".join(f"{cmd} element inet {TABLE} {set_name} {{ {mark_of(i):#010x} }}\n" for i in ids)
 
 
 def timeout_update(t: Timeouts, gen: int) -> str:

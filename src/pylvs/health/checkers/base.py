@@ -139,6 +139,11 @@ class Connect(enum.Enum):
     FAIL = "fail"
     ERROR = "error"
 
+    @staticmethod
+    def at_once(err: int) -> Connect:
+        """The outcome of a connect() that failed at once with ``err``."""
+        return Connect.FAIL_AT_ONCE if err in _CONNECT_FAIL else Connect.ERROR_AT_ONCE
+
 
 async def nonblocking_connect(
     sock: socket.socket, addr: tuple[str, int], timeout: float
@@ -150,23 +155,9 @@ async def nonblocking_connect(
     if err == 0:
         return Connect.SUCCESS
     if err != errno.EINPROGRESS:
-        return Connect.FAIL_AT_ONCE if err in _CONNECT_FAIL else Connect.ERROR_AT_ONCE
+        return Connect.at_once(err)
     loop = asyncio.get_running_loop()
-    fut: asyncio.Future[bool] = loop.create_future()
-    fd = sock.fileno()
-
-    def ready(writable: bool) -> None:
-        if not fut.done():
-            fut.set_result(writable)
-
-    loop.add_writer(fd, ready, True)
-    handle = loop.call_later(timeout, ready, False)
-    try:
-        writable = await fut
-    finally:
-        loop.remove_writer(fd)
-        handle.cancel()
-    if not writable:
+    if not await _ready_by(sock.fileno(), loop.time() + timeout, writable=True):
         return Connect.TIMEOUT
     try:
         status = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
@@ -186,26 +177,37 @@ async def recv_within(sock: socket.socket, size: int, timeout: float) -> bytes |
         return sock.recv(size)
     except BlockingIOError:
         pass
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = asyncio.get_running_loop().time() + timeout
     fd = sock.fileno()
     while True:
-        fut: asyncio.Future[bool] = loop.create_future()
-
-        def ready(readable: bool, fut: asyncio.Future[bool] = fut) -> None:
-            if not fut.done():
-                fut.set_result(readable)
-
-        loop.add_reader(fd, ready, True)
-        handle = loop.call_at(deadline, ready, False)
-        try:
-            readable = await fut
-        finally:
-            loop.remove_reader(fd)
-            handle.cancel()
-        if not readable:
+        if not await _ready_by(fd, deadline, writable=False):
             return None
         try:
             return sock.recv(size)
         except BlockingIOError:
             continue
+
+
+async def _ready_by(fd: int, deadline: float, *, writable: bool) -> bool:
+    """Wait until ``fd`` is writable (or readable) or the loop's clock
+    reaches ``deadline``; False on the deadline."""
+    loop = asyncio.get_running_loop()
+    fut: asyncio.Future[bool] = loop.create_future()
+
+    def ready(is_ready: bool) -> None:
+        if not fut.done():
+            fut.set_result(is_ready)
+
+    if writable:
+        loop.add_writer(fd, ready, True)
+    else:
+        loop.add_reader(fd, ready, True)
+    handle = loop.call_at(deadline, ready, False)
+    try:
+        return await fut
+    finally:
+        if writable:
+            loop.remove_writer(fd)
+        else:
+            loop.remove_reader(fd)
+        handle.cancel()

@@ -27,16 +27,6 @@ __all__ = ["Done", "TcpProbe", "run_callback_probe"]
 
 Done = Callable[[ProbeResult], None]
 
-_CONNECT_FAIL = {
-    errno.ENETUNREACH,
-    errno.EHOSTUNREACH,
-    errno.ECONNREFUSED,
-    errno.EHOSTDOWN,
-    errno.ENETDOWN,
-    errno.ECONNRESET,
-    errno.ECONNABORTED,
-    errno.ETIMEDOUT,
-}
 _TCP_ESTABLISHED, _TCP_CLOSE_WAIT = 1, 8
 _STREAM_NONBLOCK = socket.SOCK_STREAM | socket.SOCK_NONBLOCK
 
@@ -99,7 +89,7 @@ class TcpProbe:
             # the C socket type: no Python-level wrapper, born non-blocking
             self.sock = sock = _socket.socket(family, _STREAM_NONBLOCK)
         except OSError:
-            self.finish(ProbeResult(ok=False, reschedule=True, logs=self.SOCKET_FAILED))
+            self.finish(ProbeResult.rescheduled(*self.SOCKET_FAILED))
             return
         try:
             self.fd = sock.fileno()
@@ -111,8 +101,7 @@ class TcpProbe:
             if err == 0:
                 self.on_connected()
             elif err != errno.EINPROGRESS:
-                at_once = Connect.FAIL_AT_ONCE if err in _CONNECT_FAIL else Connect.ERROR_AT_ONCE
-                self.on_connect_failed(at_once)
+                self.on_connect_failed(Connect.at_once(err))
             elif self.greeting is not None:
                 # Loopback handshakes complete inside connect(): a send that
                 # goes through proves the connection (and saves the wait);

@@ -13,22 +13,12 @@ import struct
 
 from pylvs.health.checkers.base import ProbeContext, bind_socket, family_of, recv_within, target
 from pylvs.health.display import fmt_pair
+from pylvs.health.dns_types import DNS_TYPES
 from pylvs.health.params import CheckerParams, DnsSpec
 from pylvs.health.result import ProbeResult
 
 __all__ = ["DNS_TYPES", "DnsChecker", "build_query"]
 
-DNS_TYPES = {
-    "A": 1,
-    "NS": 2,
-    "CNAME": 5,
-    "SOA": 6,
-    "MX": 15,
-    "TXT": 16,
-    "AAAA": 28,
-    "RRSIG": 46,
-    "DNSKEY": 48,
-}
 _HEADER = struct.Struct("!HHHHHH")
 _RD = 0x0100
 _QR = 0x8000
@@ -65,19 +55,13 @@ class DnsChecker:
         try:
             sock = socket.socket(self.family, socket.SOCK_DGRAM)
         except OSError:
-            return ProbeResult(
-                ok=False,
-                reschedule=True,
-                logs=(self._log("failed to create socket. Rescheduling."),),
-            )
+            return ProbeResult.rescheduled(self._log("failed to create socket. Rescheduling."))
         try:
             sock.setblocking(False)
             failure = bind_socket(sock, self.spec.connect)
             if failure is not None:
-                return ProbeResult(
-                    ok=False,
-                    reschedule=True,
-                    logs=(failure, self._log("UDP socket bind failed. Rescheduling.")),
+                return ProbeResult.rescheduled(
+                    failure, self._log("UDP socket bind failed. Rescheduling.")
                 )
             try:
                 sock.connect(self.addr)

@@ -31,7 +31,7 @@ from pylvs.health.result import ProbeResult
 __all__ = ["HttpChecker", "build_request", "ssl_context"]
 
 _READ_SIZE = 65536
-_RESCHEDULE = ProbeResult(ok=False, reschedule=True, logs=("WEB socket bind failed. Rescheduling",))
+_BIND_FAILED = "WEB socket bind failed. Rescheduling"
 _CONNECT_REASONS = {
     Connect.TIMEOUT: "Timeout connecting",
     Connect.FAIL: "Connection failed",
@@ -94,7 +94,7 @@ class _HttpProbe(TcpProbe):
 
     def on_connect_failed(self, outcome: Connect, logs: tuple[str, ...] = ()) -> None:
         if outcome is Connect.ERROR_AT_ONCE:
-            self.finish(ProbeResult(ok=False, reschedule=True, logs=(*logs, *_RESCHEDULE.logs)))
+            self.finish(ProbeResult.rescheduled(*logs, _BIND_FAILED))
         else:
             self.finish(ProbeResult(ok=False, reason=_CONNECT_REASONS[outcome]))
 
@@ -168,14 +168,14 @@ class HttpChecker:
         try:
             sock = socket.socket(self.family, socket.SOCK_STREAM)
         except OSError:
-            return ProbeResult(ok=False, reschedule=True, logs=_HttpProbe.SOCKET_FAILED)
+            return ProbeResult.rescheduled(*_HttpProbe.SOCKET_FAILED)
         try:
             failure = bind_socket(sock, self.spec.connect)
             if failure is not None:
-                return ProbeResult(ok=False, reschedule=True, logs=(failure, *_RESCHEDULE.logs))
+                return ProbeResult.rescheduled(failure, _BIND_FAILED)
             outcome = await nonblocking_connect(sock, self.addr, self.timeout)
             if outcome is Connect.ERROR_AT_ONCE:
-                return _RESCHEDULE
+                return ProbeResult.rescheduled(_BIND_FAILED)
             if outcome is not Connect.SUCCESS:
                 return ProbeResult(ok=False, reason=_CONNECT_REASONS[outcome])
             response = HttpResponse(self.spec.urls[url], self.regexes[url])

@@ -116,11 +116,7 @@ class PingChecker:
             sock = self._socket()
         except OSError:
             v6 = "v6" if self.v6 else ""
-            return ProbeResult(
-                ok=False,
-                reschedule=True,
-                logs=(f"ICMP{v6} connect fail to create socket. Rescheduling.",),
-            )
+            return ProbeResult.rescheduled(f"ICMP{v6} connect fail to create socket. Rescheduling.")
         try:
             sock.setblocking(False)
             connect = self.spec.connect
@@ -132,10 +128,8 @@ class PingChecker:
                 if connect.bindto:
                     sock.bind((connect.bindto, 0))
             except OSError as e:
-                return ProbeResult(
-                    ok=False,
-                    reschedule=True,
-                    logs=(f"bind failed. errno: {e.errno}, error: {os.strerror(e.errno or 0)}",),
+                return ProbeResult.rescheduled(
+                    f"bind failed. errno: {e.errno}, error: {os.strerror(e.errno or 0)}"
                 )
             if connect.fwmark:
                 with contextlib.suppress(OSError):

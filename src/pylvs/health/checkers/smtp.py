@@ -24,6 +24,7 @@ __all__ = ["SmtpChecker", "smtp_status"]
 
 #: keepalived's SMTP_BUFF_MAX; a longer line wraps the buffer.
 SMTP_BUFF_MAX = 512
+_BIND_FAILED = "SMTP_CHECK socket bind failed. Rescheduling."
 
 
 def smtp_status(line: bytes) -> int:
@@ -57,19 +58,13 @@ class SmtpChecker:
         try:
             sock = socket.socket(self.family, socket.SOCK_STREAM)
         except OSError:
-            return ProbeResult(
-                ok=False,
-                reschedule=True,
-                logs=("SMTP_CHECK connection failed to create socket. Rescheduling.",),
+            return ProbeResult.rescheduled(
+                "SMTP_CHECK connection failed to create socket. Rescheduling."
             )
         try:
             failure = bind_socket(sock, self.spec.connect)
             if failure is not None:
-                return ProbeResult(
-                    ok=False,
-                    reschedule=True,
-                    logs=(failure, "SMTP_CHECK socket bind failed. Rescheduling."),
-                )
+                return ProbeResult.rescheduled(failure, _BIND_FAILED)
             outcome = await nonblocking_connect(sock, self.addr, self.timeout)
             if outcome is not Connect.SUCCESS:
                 return self._connect_failure(outcome)
@@ -81,9 +76,7 @@ class SmtpChecker:
 
     def _connect_failure(self, outcome: Connect) -> ProbeResult:
         if outcome is Connect.ERROR_AT_ONCE:
-            return ProbeResult(
-                ok=False, reschedule=True, logs=("SMTP_CHECK socket bind failed. Rescheduling.",)
-            )
+            return ProbeResult.rescheduled(_BIND_FAILED)
         if outcome is Connect.FAIL_AT_ONCE:
             rs = fmt_pair(self.ctx.rs_ip, self.ctx.rs_port)
             return ProbeResult(

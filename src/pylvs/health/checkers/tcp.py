@@ -31,7 +31,7 @@ class _Probe(TcpProbe):
 
     def on_connect_failed(self, outcome: Connect, logs: tuple[str, ...] = ()) -> None:
         if outcome is Connect.ERROR_AT_ONCE:
-            self.finish(ProbeResult(ok=False, reschedule=True, logs=(*logs, _BIND_FAILED)))
+            self.finish(ProbeResult.rescheduled(*logs, _BIND_FAILED))
         else:
             self.finish(_RESULTS[outcome])
 

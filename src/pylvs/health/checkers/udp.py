@@ -13,6 +13,7 @@ from __future__ import annotations
 import socket
 
 from pylvs.health.checkers.base import ProbeContext, bind_socket, family_of, recv_within, target
+from pylvs.health.hex_string import read_hex_str
 from pylvs.health.params import CheckerParams, UdpSpec
 from pylvs.health.result import ProbeResult
 
@@ -34,32 +35,13 @@ FILLER = _filler(32)
 def parse_hex(text: str, wildcards: bool = False) -> tuple[bytes, bytes]:
     """read_hex_str(): hex digits, optionally grouped by spaces (a lone digit
     before a space is one byte); with ``wildcards`` an ``X``/``x`` nibble
-    matches anything.  Returns (data, mask) — mask bits set = don't care."""
-    data = bytearray()
-    mask = bytearray()
-    i, n = 0, len(text)
-
-    def nibble(ch: str) -> tuple[int, int]:
-        if wildcards and ch in "xX":
-            return 0, 0xF
-        return int(ch, 16), 0
-
-    while True:
-        while i < n and text[i] in " \t":
-            i += 1
-        if i >= n:
-            break
-        val, m = nibble(text[i])
-        i += 1
-        if i < n and text[i] != " ":
-            low, low_m = nibble(text[i])
-            i += 1
-            val, m = (val << 4) | low, (m << 4) | low_m
-        data.append(val)
-        mask.append(m)
-    if not data:
+    matches anything.  Returns (data, mask) — mask bits set = don't care;
+    ValueError when ``text`` is not such a string."""
+    parsed = read_hex_str(text, wildcards)
+    if parsed is None:
         raise ValueError(f"invalid hex string {text!r}")
-    return bytes(data), bytes(mask)
+    data, mask = parsed
+    return data, mask if mask is not None else bytes(len(data))
 
 
 def reply_matches(reply: bytes, spec: UdpSpec, pattern: bytes, mask: bytes) -> bool:
@@ -89,11 +71,7 @@ class UdpChecker:
         try:
             sock = socket.socket(self.family, socket.SOCK_DGRAM)
         except OSError:
-            return ProbeResult(
-                ok=False,
-                reschedule=True,
-                logs=("UDP connect fail to create socket. Rescheduling.",),
-            )
+            return ProbeResult.rescheduled("UDP connect fail to create socket. Rescheduling.")
         try:
             sock.setblocking(False)
             try:

@@ -1,6 +1,7 @@
 """``read_hex_str`` (lib/parser.c): hex bytes for UDP_CHECK payloads and
 replies, spaces allowed between bytes, ``x``/``X`` nibbles as wildcards in
-replies."""
+replies.  Pure, imports nothing: the configuration reader checks payloads
+with it, the UDP checker decodes them."""
 
 from __future__ import annotations
 
