@@ -72,8 +72,13 @@ def adm(*args: str) -> None:
 
 
 def daemon_pid() -> int:
-    out = run("pgrep", "-f", "pylvs run --dataplane kernel --socket /run/pylvs-lab/director.sock")
-    return int(out.split()[0])
+    """The director's daemon, from the lab's own record of what it started."""
+    with open("/run/pylvs-lab/state.json", encoding="utf-8") as f:
+        state = json.load(f)
+    for p in state["processes"]:
+        if p["node"] == "director" and "pylvs" in p["name"]:
+            return int(p["pid"])
+    raise RuntimeError("the lab's director runs no pylvs daemon")
 
 
 def cpu_ticks(pid: int) -> int:
@@ -165,10 +170,10 @@ def bench_mode(mode: str, n: int, seconds: int, rows: list[str]) -> None:
             used = (cpu_ticks(pid) - t0) * tick_us()
             queued = status_field("queued_packets") - q0
             per_conn = used / max(1.0, rps * seconds)
-            per_pkt = used / queued if queued else float("nan")
+            per_pkt = f"{used / queued:.1f} µs per queued packet" if queued else "no packet queued"
             rows.append(
                 f"| {mode} | {label}, wrk -c20 close, {seconds} s | {rps:,.0f} req/s | "
-                f"| {per_conn:.1f} | {per_pkt:.1f} µs per queued packet ({queued:,}) |"
+                f"| {per_conn:.1f} | {per_pkt} ({queued:,}) |"
             )
     finally:
         lab("down", check=False)

@@ -70,37 +70,62 @@ def _chain_header(hook: str, devices: Sequence[str], priority: int) -> str:
     return f"type filter hook {hook} devices = {{ {devs} }} priority {priority}; policy accept;"
 
 
+_SYN = "tcp flags & (syn|ack) == syn"
+
+
 def _note(prefix: str) -> str:
     return f'log prefix "{prefix}" group {LOG_GROUP} snaplen 0 queue-threshold 1'
 
 
 def _tcp_rules(t: Timeouts) -> list[str]:
+    """Per packet of a bound flow. A plain ACK of an established flow (most
+    packets) meets one map lookup, one set lookup and the refresh."""
     k = _KEY
-    syn = "tcp flags & (syn|ack) == syn"
     return [
         f"meta mark set {k} map @t4",
         # A new flow of a service scheduled in the kernel (kernelsched.py).
-        f"meta mark 0 {syn} ip daddr . th dport vmap @kd4t",
+        f"meta mark 0 {_SYN} ip daddr . th dport vmap @kd4t",
         "meta mark 0 return",
+        "tcp flags & (syn|fin|rst) != 0 jump tflags",
+        f"{k} @any4 jump tstate",
+        f"update @t4 {{ {k} timeout {t.established}s : meta mark }} goto out",
+    ]
+
+
+def _tflags_rules(t: Timeouts) -> list[str]:
+    """A SYN, FIN or RST of a bound flow: its state changes."""
+    k = _KEY
+    sr = f"add @syn4 {{ {k} timeout {t.syn_recv}s }} add @any4 {{ {k} timeout {t.syn_recv}s }}"
+    return [
         # A SYN on a closed entry opens it again (INPUT-ONLY: FW/TW/CL -> SR).
-        f"{syn} {k} @fin4 delete @fin4 {{ {k} }} add @syn4 {{ {k} timeout {t.syn_recv}s }}",
-        f"{syn} {k} @rst4 delete @rst4 {{ {k} }} add @syn4 {{ {k} timeout {t.syn_recv}s }}",
-        # The flow's first FIN or RST, counted once (accounting.py).
-        # (to the daemon at once for real servers it counts for, nflog.py)
+        f"{_SYN} {k} @fin4 delete @fin4 {{ {k} }} {sr}",
+        f"{_SYN} {k} @rst4 delete @rst4 {{ {k} }} {sr}",
+        # The flow's first FIN or RST: to the daemon at once for real servers
+        # it counts for (nflog.py), else counted (accounting.py).
         f"tcp flags & rst == rst {k} != @rst4 {k} != @fin4 meta mark @trk {_note('r')}",
         f"tcp flags & fin == fin {k} != @fin4 {k} != @rst4 meta mark @trk {_note('f')}",
         f"tcp flags & rst == rst {k} != @rst4 {k} != @fin4 meta mark != @trk"
         " counter name meta mark map @crst",
         f"tcp flags & fin == fin {k} != @fin4 {k} != @rst4 meta mark != @trk"
         " counter name meta mark map @cfin",
-        f"tcp flags & rst == rst add @rst4 {{ {k} timeout {t.close}s }}",
-        f"tcp flags & fin == fin add @fin4 {{ {k} timeout {t.fin_wait}s }}",
-        f"{k} @rst4 update @t4 {{ {k} timeout {t.close}s : meta mark }} goto out",
-        f"{k} @fin4 update @t4 {{ {k} timeout {t.fin_wait}s : meta mark }} goto out",
+        f"tcp flags & rst == rst add @rst4 {{ {k} timeout {t.close}s }}"
+        f" add @any4 {{ {k} timeout {t.close}s }}",
+        f"tcp flags & fin == fin add @fin4 {{ {k} timeout {t.fin_wait}s }}"
+        f" add @any4 {{ {k} timeout {t.fin_wait}s }}",
+    ]
+
+
+def _tstate_rules(t: Timeouts) -> list[str]:
+    """A flow not in ESTABLISHED: the timeout of its state."""
+    k = _KEY
+    return [
+        f"{k} @rst4 update @rst4 {{ {k} timeout {t.close}s }} update @any4 {{ {k} timeout"
+        f" {t.close}s }} update @t4 {{ {k} timeout {t.close}s : meta mark }} goto out",
+        f"{k} @fin4 update @fin4 {{ {k} timeout {t.fin_wait}s }} update @any4 {{ {k} timeout"
+        f" {t.fin_wait}s }} update @t4 {{ {k} timeout {t.fin_wait}s : meta mark }} goto out",
+        f"{_SYN} {k} @syn4 update @t4 {{ {k} timeout {t.syn_recv}s : meta mark }} goto out",
         # SYN_RECV until the client's first ACK, then ESTABLISHED.
-        f"{syn} {k} @syn4 update @t4 {{ {k} timeout {t.syn_recv}s : meta mark }} goto out",
-        f"{k} @syn4 delete @syn4 {{ {k} }}",
-        f"update @t4 {{ {k} timeout {t.established}s : meta mark }} goto out",
+        f"{k} @syn4 delete @syn4 {{ {k} }} delete @any4 {{ {k} }}",
     ]
 
 
@@ -118,7 +143,7 @@ def _record_rules(t: Timeouts) -> list[str]:
     # The daemon counted this first packet already.
     return [
         f"meta l4proto tcp delete @fin4 {{ {_KEY} }} delete @rst4 {{ {_KEY} }}"
-        f" add @syn4 {{ {_KEY} timeout {t.syn_recv}s }}"
+        f" add @syn4 {{ {_KEY} timeout {t.syn_recv}s }} add @any4 {{ {_KEY} timeout {t.syn_recv}s }}"
         f" add @t4 {{ {_KEY} timeout {t.syn_recv}s : meta mark }} return",
         f"meta l4proto udp add @u4 {{ {_KEY} timeout {t.udp}s : meta mark }} return",
         f"meta l4proto sctp add @s4 {{ {_KEY} timeout {t.sctp}s : meta mark }} return",
@@ -140,7 +165,7 @@ def skeleton(timeouts: Timeouts, devices: Sequence[str]) -> str:
     )
     sets = "".join(
         f"  set {name} {{ type {_KEY_TYPE}; flags dynamic,timeout; size {MAP_SIZE}; }}\n"
-        for name in ("syn4", "fin4", "rst4")
+        for name in ("syn4", "fin4", "rst4", "any4")
     )
     return (
         f"table netdev {TABLE} {{\n{maps}{sets}"
@@ -150,14 +175,15 @@ def skeleton(timeouts: Timeouts, devices: Sequence[str]) -> str:
         "  map cnt { type mark : counter; }\n"
         "  map cconn { type mark : counter; }\n"
         "  set trk { type mark; }\n"
-        "  set deadret { type mark; }\n"
-        "  set deaddrop { type mark; }\n"
+        "  map dead { type mark : verdict; }\n"
         "  map cfin { type mark : counter; }\n"
         "  map crst { type mark : counter; }\n"
         "  map kd4t { type ipv4_addr . inet_service : verdict; }\n"
         "  map kd4u { type ipv4_addr . inet_service : verdict; }\n"
         "  map kd4s { type ipv4_addr . inet_service : verdict; }\n"
         + _chain("tcp4", _tcp_rules(timeouts))
+        + _chain("tflags", _tflags_rules(timeouts))
+        + _chain("tstate", _tstate_rules(timeouts))
         + _chain("udp4", _udp_rules("u4", timeouts.udp))
         + _chain("sctp4", _udp_rules("s4", timeouts.sctp))
         + _chain(
@@ -165,8 +191,7 @@ def skeleton(timeouts: Timeouts, devices: Sequence[str]) -> str:
             [
                 # A deleted real server's flows (ruleset.dead_elements): up
                 # the stack, which resets the client, or dropped.
-                "meta mark @deadret return",
-                "meta mark @deaddrop drop",
+                "meta mark vmap @dead",
                 "counter name meta mark map @cnt",
                 "ether saddr set meta mark map @smac ether daddr set meta mark map @mac"
                 " fwd to meta mark map @dev",
@@ -215,6 +240,8 @@ def state_chains(timeouts: Timeouts) -> str:
     out = ""
     for name, rules in (
         ("tcp4", _tcp_rules(timeouts)),
+        ("tflags", _tflags_rules(timeouts)),
+        ("tstate", _tstate_rules(timeouts)),
         ("udp4", _udp_rules("u4", timeouts.udp)),
         ("sctp4", _udp_rules("s4", timeouts.sctp)),
         ("rec", _record_rules(timeouts)),
@@ -228,8 +255,15 @@ def track_elements(cmd: str, ids: Iterable[int]) -> str:
     return "".join(f"{cmd} element netdev {TABLE} trk {{ {i:#010x} }}\n" for i in ids)
 
 
-def dead_elements(cmd: str, set_name: str, ids: Iterable[int]) -> str:
-    return "".join(f"{cmd} element netdev {TABLE} {set_name} {{ {i:#010x} }}\n" for i in ids)
+def dead_elements(cmd: str, kind: str, ids: Iterable[int]) -> str:
+    """ruleset.dead_elements for DR flows: ``deadrst`` sends the packet up
+    the stack (which resets the client), ``deaddrop`` drops it."""
+    verdict = "return" if kind == "deadrst" else "drop"
+    if cmd == "add":
+        return "".join(
+            f"add element netdev {TABLE} dead {{ {i:#010x} : {verdict} }}\n" for i in ids
+        )
+    return "".join(f"delete element netdev {TABLE} dead {{ {i:#010x} }}\n" for i in ids)
 
 
 def dest_elements(cmd: str, dests: Iterable[DrDest]) -> str:

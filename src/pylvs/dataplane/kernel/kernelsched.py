@@ -184,6 +184,7 @@ def dr_commands(table: str, sid: int, svc: Service, lay: KernelLayout, timeouts:
     if proto == IPPROTO_TCP:
         rules.append(
             f"delete @fin4 {{ {k} }} delete @rst4 {{ {k} }} add @syn4 {{ {k} timeout {timeout}s }}"
+            f" add @any4 {{ {k} timeout {timeout}s }}"
         )
     rules += [
         f"add @{flow_map} {{ {k} timeout {timeout}s : meta mark }}",

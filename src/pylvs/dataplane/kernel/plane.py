@@ -178,6 +178,9 @@ class KernelPlane(DataPlane):
         self.buried: set[int] = set()
         self._refreshed = -1.0
         self._load_aware = 0
+        self._by_id: dict[int, Dest] | None = None
+        self._next_id = 0  # 0: not known yet (max of the ids + 1)
+        self._next_sid = 1
         self._journal_ids: dict[tuple[ServiceKey, DestKey], int] = {}
         # Services scheduled in the kernel: key -> (chain id, layout, period).
         self.klayout: dict[ServiceKey, tuple[int, ks.KernelLayout, int]] = {}
@@ -404,10 +407,14 @@ class KernelPlane(DataPlane):
     def _dest_id(self, key: ServiceKey, dkey: DestKey) -> int:
         ident = self.ids.get((key, dkey))
         if ident is None:
-            ident = max(self.ids.values(), default=0) + 1
+            if self._next_id <= 0:
+                self._next_id = max(self.ids.values(), default=0) + 1
+            ident = self._next_id
+            self._next_id += 1
             if ident > rs.MAX_ID:
                 raise KernelUnavailable("out of real-server ids")
             self.ids[(key, dkey)] = ident
+            self._by_id = None
             self.state.journal_id(key, dkey, ident)
         return ident
 
@@ -526,6 +533,7 @@ class KernelPlane(DataPlane):
         )
 
     def on_op(self, op: Op) -> None:
+        self._by_id = None
         self.state.journal(op)
         self._apply_op(op)
         if isinstance(op, (AddService, EditService, DelService, Flush)):
@@ -580,7 +588,8 @@ class KernelPlane(DataPlane):
     def _sid(self, key: ServiceKey) -> int:
         sid = self.sids.get(key)
         if sid is None:
-            sid = max(self.sids.values(), default=0) + 1
+            sid = self._next_sid
+            self._next_sid += 1
             self.sids[key] = sid
         return sid
 
@@ -682,11 +691,10 @@ class KernelPlane(DataPlane):
         of a dest that is gone: with expire_nodest_conn, the client's next
         packet meets the director's own stack (a reset); with
         keep_nodest_conn=0, its packets are dropped."""
-        inet_set, netdev_set = ("deadrst", "deadret") if expire else ("deaddrop", "deaddrop")
-        self._run(
-            rs.dead_elements("add", inet_set, [ident])
-            + dr.dead_elements("add", netdev_set, [ident])
-        )
+        cmds = self._unbury(ident)
+        kind = "deadrst" if expire else "deaddrop"
+        cmds += rs.dead_elements("add", kind, [ident]) + dr.dead_elements("add", kind, [ident])
+        self._run(cmds)
         self.buried.add(ident)
         if self._tunnels is not None:
             self._tunnels.end_flows_of(ident, self._timeouts())
@@ -696,16 +704,7 @@ class KernelPlane(DataPlane):
         if ident not in self.buried:
             return ""
         self.buried.discard(ident)
-        out = ""
-        for name in ("deadrst", "deaddrop"):
-            out += rs.dead_elements("add", name, [ident]) + rs.dead_elements(
-                "delete", name, [ident]
-            )
-        for name in ("deadret", "deaddrop"):
-            out += dr.dead_elements("add", name, [ident]) + dr.dead_elements(
-                "delete", name, [ident]
-            )
-        return out
+        return rs.dead_elements("delete", "", [ident]) + dr.dead_elements("delete", "", [ident])
 
     # --- the packets that reach the daemon ------------------------------------
     def _on_packet(self, pkt: Any) -> None:
@@ -1032,6 +1031,10 @@ class KernelPlane(DataPlane):
                     st.inbytes += db
 
     def _dests_by_id(self) -> dict[int, Dest]:
+        """id -> real server (deleted ones too, while the trash keeps them);
+        rebuilt after each change of the table."""
+        if self._by_id is not None:
+            return self._by_id
         out: dict[int, Dest] = {}
         for (skey, dkey), ident in self.ids.items():
             d = self.ipvs.dest(skey, dkey)
@@ -1039,6 +1042,7 @@ class KernelPlane(DataPlane):
                 d = self.ipvs.table.trash.get((skey, dkey))
             if d is not None:
                 out[ident] = d
+        self._by_id = out
         return out
 
     def _nat_flows(self) -> list[CtEntry]:

@@ -149,8 +149,7 @@ def skeleton(timeouts: Timeouts, native_queue: int | None) -> str:
   set fwm4 {{ type mark; }}
   set fwm6 {{ type mark; }}
   set trk {{ type mark; }}
-  set deadrst {{ type mark; }}
-  set deaddrop {{ type mark; }}
+  map dead {{ type mark : verdict; }}
   map dnat4 {{ type mark : ipv4_addr . inet_service; }}
   map dnat4a {{ type mark : ipv4_addr; }}
   map dnat6 {{ type mark : ipv6_addr . inet_service; }}
@@ -168,11 +167,13 @@ def skeleton(timeouts: Timeouts, native_queue: int | None) -> str:
 {q}  }}
   chain pre {{
     type filter hook prerouting priority mangle + 2; policy accept;
-    ct mark & {_UNFLAG:#010x} @deadrst ct direction original meta l4proto tcp reject with tcp reset
-    ct mark & {_UNFLAG:#010x} @deadrst ct direction original drop
-    ct mark & {_UNFLAG:#010x} @deaddrop drop
+    ct state established,related ct mark & {MARK_MASK:#010x} == {MARK_BASE:#010x} ct mark & {_UNFLAG:#010x} vmap @dead
     ct state new ct status & confirmed == 0 jump first
     ct state invalid jump first
+  }}
+  chain deadrst {{
+    ct direction original meta l4proto tcp reject with tcp reset
+    ct direction original drop
   }}
   chain first {{
     ct state new ip daddr . meta l4proto . th dport vmap @ksvc4
@@ -192,14 +193,17 @@ def skeleton(timeouts: Timeouts, native_queue: int | None) -> str:
 {_bind_rules(0)}  }}
   chain count {{
     type filter hook forward priority filter - 1; policy accept;
-    meta mark & {MARK_MASK:#010x} == {MARK_BASE:#010x} return
     ct mark & {MARK_MASK:#010x} != {MARK_BASE:#010x} return
-    ct mark & {CLOSING:#010x} == 0 tcp flags & rst == rst ct mark & {_UNFLAG:#010x} @trk meta mark set ct mark ct mark set ct mark | {CLOSING:#010x} log prefix "r" group {LOG_GROUP} snaplen 0 queue-threshold 1
-    ct mark & {CLOSING:#010x} == 0 tcp flags & fin == fin ct mark & {_UNFLAG:#010x} @trk meta mark set ct mark ct mark set ct mark | {CLOSING:#010x} log prefix "f" group {LOG_GROUP} snaplen 0 queue-threshold 1
-    ct mark & {CLOSING:#010x} == 0 tcp flags & rst == rst ct mark set ct mark | {CLOSING:#010x} counter name ct mark & {_UNFLAG:#010x} map @crst
-    ct mark & {CLOSING:#010x} == 0 tcp flags & fin == fin ct mark set ct mark | {CLOSING:#010x} counter name ct mark & {_UNFLAG:#010x} map @cfin
-    ct direction original counter name ct mark & {_UNFLAG:#010x} map @cin
-    ct direction reply counter name ct mark & {_UNFLAG:#010x} map @cout
+    meta mark & {MARK_MASK:#010x} == {MARK_BASE:#010x} return
+    tcp flags & (fin|rst) != 0 ct mark & {CLOSING:#010x} == 0 jump closing
+    ct direction original counter name ct mark & {_UNFLAG:#010x} map @cin return
+    counter name ct mark & {_UNFLAG:#010x} map @cout
+  }}
+  chain closing {{
+    tcp flags & rst == rst ct mark & {_UNFLAG:#010x} @trk meta mark set ct mark ct mark set ct mark | {CLOSING:#010x} log prefix "r" group {LOG_GROUP} snaplen 0 queue-threshold 1 return
+    tcp flags & fin == fin ct mark & {_UNFLAG:#010x} @trk meta mark set ct mark ct mark set ct mark | {CLOSING:#010x} log prefix "f" group {LOG_GROUP} snaplen 0 queue-threshold 1 return
+    tcp flags & rst == rst ct mark set ct mark | {CLOSING:#010x} counter name ct mark & {_UNFLAG:#010x} map @crst return
+    ct mark set ct mark | {CLOSING:#010x} counter name ct mark & {_UNFLAG:#010x} map @cfin
   }}
   chain local {{
     type filter hook input priority filter - 1; policy accept;
@@ -263,8 +267,16 @@ def dead_elements(cmd: str, set_name: str, ids: Iterable[int]) -> str:
     """A deleted real server's flows: ``deadrst`` (expire_nodest_conn: the
     client's next packet is answered with a reset, as the director's own
     stack answers once IPVS expired the entry) or ``deaddrop``
-    (keep_nodest_conn=0: dropped, as IPVS drops them)."""
-    return "".join(f"{cmd} element inet {TABLE} {set_name} {{ {mark_of(i):#010x} }}\n" for i in ids)
+    (keep_nodest_conn=0: dropped, as IPVS drops them). ``delete`` ignores
+    ``set_name``."""
+    verdict = "jump deadrst" if set_name == "deadrst" else "drop"
+    out = []
+    for i in ids:
+        if cmd == "add":
+            out.append(f"add element inet {TABLE} dead {{ {mark_of(i):#010x} : {verdict} }}\n")
+        else:
+            out.append(f"delete element inet {TABLE} dead {{ {mark_of(i):#010x} }}\n")
+    return "".join(out)
 
 
 def timeout_update(t: Timeouts, gen: int) -> str:
