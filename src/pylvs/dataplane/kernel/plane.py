@@ -220,8 +220,9 @@ class KernelPlane(DataPlane):
         self._open_queue()
         self._ct = ConntrackSocket()
         self._reader = CounterReader()
+        # Read before each decision that counts flows, each listing and each
+        # tick, never on its own wakeup: a close costs no extra loop turn.
         self._notes = NflogSocket()
-        self.loop.add_reader(self._notes.fileno(), self._on_notes)
         if taking_over:
             # The kernel's counters carry the services' history (as IPVS's
             # kernel table would); the flows' counts come from their entries.
@@ -239,7 +240,6 @@ class KernelPlane(DataPlane):
         if self._reader is not None:
             self._reader.close()
         if self._notes is not None:
-            self.loop.remove_reader(self._notes.fileno())
             self._notes.close()
         self._save_state()
         self._frames.close()
@@ -889,6 +889,7 @@ class KernelPlane(DataPlane):
         seconds): before a listing, and before a scheduler that counts
         connections decides, so that a flow opened or closed a moment ago
         counts as IPVS would count it."""
+        self._on_notes()
         if now - self._refreshed < REFRESH_EVERY:
             return
         self._refreshed = now
@@ -908,6 +909,7 @@ class KernelPlane(DataPlane):
         core's own, for flows on the userspace path), replacing the model's
         running counts; scheduled again after RECONCILE_EVERY seconds, or
         later when reading takes long (a huge table)."""
+        self._on_notes()  # closes the entries below already show
         started = self.clock()
         exact: dict[int, list[int]] = {}
         for e in self._nat_flows():
