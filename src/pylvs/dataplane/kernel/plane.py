@@ -14,8 +14,10 @@ verdict binds the flow by its real server's forwarding method:
   sent on encapsulated (emit.py) or in a new frame.
 
 The daemon follows the kernel's flows where the core needs live counts
-(load-aware schedulers, thresholds, persistence): conntrack events for NAT,
-a periodic read of the DR maps. ``-Lnc`` and ActiveConn/InActConn come from
+(load-aware schedulers, thresholds): the kernel's named counters (new and
+closing flows, packets and bytes; counters.py), the first FIN/RST of a
+flow noted at once (nflog.py), and a periodic re-read of the real entries
+(flows.py). ``-Lnc`` and ActiveConn/InActConn come from
 the kernel's real entries. Killing the daemon loses no established flow; a
 restarted daemon takes over the tables and flows without flushing them.
 """
@@ -27,11 +29,10 @@ import contextlib
 import logging
 import os
 import re
-import socket
 from collections.abc import Callable
 from typing import Any
 
-from pylvs.core.addr import AF_INET, AF_INET6, IPPROTO_TCP, IPPROTO_UDP, format_addr
+from pylvs.core.addr import AF_INET, IPPROTO_UDP, format_addr
 from pylvs.core.conn import decode_key
 from pylvs.core.info import ConnInfo
 from pylvs.core.ipvs import DROP, FORWARD, REJECT, Ipvs
@@ -59,6 +60,7 @@ from pylvs.core.ops import (
 )
 from pylvs.core.tcpstate import TCP_S
 from pylvs.dataplane.base import Capabilities, DataPlane
+from pylvs.dataplane.kernel import counters, flows
 from pylvs.dataplane.kernel import drtable as dr
 from pylvs.dataplane.kernel import kernelsched as ks
 from pylvs.dataplane.kernel import ruleset as rs
@@ -81,20 +83,6 @@ log = logging.getLogger("pylvs.kernel")
 
 QUEUE_NUM = 0x4C56 & 0xFFFF  # "LV"
 QUEUE_MAXLEN = 8192
-# Conntrack's TCP states (ctnetlink.TCP_CONNTRACK_NAMES) as IPVS names them.
-CT_TO_IPVS = {
-    1: "SYN_RECV",  # the client's SYN seen: IPVS is in SYN_RECV after it
-    2: "SYN_RECV",
-    3: "ESTABLISHED",
-    4: "FIN_WAIT",
-    5: "CLOSE_WAIT",
-    6: "LAST_ACK",
-    7: "TIME_WAIT",
-    8: "CLOSE",
-    9: "SYN_RECV",
-}
-ACTIVE_STATES = frozenset({"SYN_SENT", "SYN_RECV", "ESTABLISHED", "SYNACK"})  # §4.4
-_CORE_AF: dict[int, int] = {int(socket.AF_INET): AF_INET, int(socket.AF_INET6): AF_INET6}
 # The kernel's real entries re-read for ActiveConn/InActConn (accounting.py):
 # at least this often, and never taking more than 1/RECONCILE_SHARE of the time.
 RECONCILE_EVERY = 60.0
@@ -109,9 +97,6 @@ RESOLVE_FAST = 0.01
 RESOLVE_FRESH = 0.3  # a new real server: fast retries this long
 RESOLVE_GIVE_UP = 3.0  # the kernel's neighbour code: 3 probes, 1 s apart
 WAIT_MAX = 64  # packets held per real server while it is resolved
-# Counter names: d<id>i/o/c/f/r (NAT in, out, new flows, first FINs, first
-# RSTs), r<id>[cfr] (DR in, ...), k<sid>n (flows a kernel cycle scheduled).
-_COUNTER = re.compile(r"^([dr])(\d+)([iocfr]?)$")
 
 
 class KernelUnavailable(RuntimeError):
@@ -911,27 +896,15 @@ class KernelPlane(DataPlane):
         later when reading takes long (a huge table)."""
         self._on_notes()  # closes the entries below already show
         started = self.clock()
-        exact: dict[int, list[int]] = {}
-        for e in self._nat_flows():
-            c = exact.setdefault(e.mark & rs.ID_MASK, [0, 0])
-            is_active = e.proto == IPPROTO_TCP and CT_TO_IPVS.get(e.tcp_state) in ACTIVE_STATES
-            c[0 if is_active else 1] += 1
-        for f in self._dr_flows():
-            c = exact.setdefault(f.dest_id, [0, 0])
-            c[0 if f.proto == IPPROTO_TCP and f.state in ACTIVE_STATES else 1] += 1
         by_id = self._dests_by_id()
         ids_of = {id(d): i for i, d in by_id.items()}
-        for conn in self._core_flows():
-            d = conn.dest
-            if d is None or conn.flags & CONN_F_TEMPLATE or id(d) not in ids_of:
-                continue
-            c = exact.setdefault(ids_of[id(d)], [0, 0])
-            c[0 if self.ipvs.state_name(conn) in ACTIVE_STATES else 1] += 1
-        if self._tunnels is not None:
-            for ident, (a, i) in self._tunnels.counts.items():
-                c = exact.setdefault(ident, [0, 0])
-                c[0] += a
-                c[1] += i
+        core = [
+            (ids_of[id(c.dest)], self.ipvs.state_name(c))
+            for c in self._core_flows()
+            if c.dest is not None and not c.flags & CONN_F_TEMPLATE and id(c.dest) in ids_of
+        ]
+        tun = self._tunnels.counts if self._tunnels is not None else {}
+        exact = flows.exact_counts(self._nat_flows(), self._dr_flows(), tun, core)
         self.accounts.reset()
         for ident, dest in by_id.items():
             active, inactive = exact.get(ident, (0, 0))
@@ -995,42 +968,33 @@ class KernelPlane(DataPlane):
         self.counters = values
         by_id: dict[int, Dest] | None = None
         ipvs = self.ipvs
-        for name, (pkts, nbytes) in values.items():
-            lp, lb = last.get(name, (0, 0))
-            dp, db = pkts - lp, nbytes - lb
-            if dp <= 0 and db <= 0:
-                continue
-            m = _COUNTER.match(name)
-            if m is None:
-                continue
+        t = ipvs.tcp_timeouts
+        for d in counters.deltas(last, values):
             by_id = by_id if by_id is not None else self._dests_by_id()
-            ident = int(m.group(2))
-            dest = by_id.get(ident)
+            dest = by_id.get(d.dest_id)
             if dest is None:
                 continue
-            kind = m.group(3)
             stats = (dest.stats, dest.svc.stats, ipvs.stats)
-            if kind == "c":  # new flows the kernel scheduled itself
+            if d.kind == "c":  # new flows the kernel scheduled itself
                 for st in stats:
-                    st.conns += dp
+                    st.conns += d.packets
                 udp = dest.svc.key.protocol == IPPROTO_UDP
-                self._apply(by_id, self.accounts.opened(ident, dp, udp, now, ipvs.udp_timeout))
-            elif kind in ("f", "r"):
-                if kind == "r":
-                    linger = ipvs.tcp_timeouts[TCP_S["CLOSE"]]
-                elif m.group(1) == "d":
-                    linger = ipvs.tcp_timeouts[TCP_S["TIME_WAIT"]]
+                change = self.accounts.opened(d.dest_id, d.packets, udp, now, ipvs.udp_timeout)
+                self._apply(by_id, change)
+            elif d.kind in ("f", "r"):
+                if d.kind == "r":
+                    linger = t[TCP_S["CLOSE"]]
                 else:
-                    linger = ipvs.tcp_timeouts[TCP_S["FIN_WAIT"]]
-                self._apply(by_id, self.accounts.closed(ident, dp, now, linger))
-            elif kind == "o":
+                    linger = t[TCP_S["TIME_WAIT"]] if d.nat else t[TCP_S["FIN_WAIT"]]
+                self._apply(by_id, self.accounts.closed(d.dest_id, d.packets, now, linger))
+            elif d.kind == "o":
                 for st in stats:
-                    st.outpkts += dp
-                    st.outbytes += db
+                    st.outpkts += d.packets
+                    st.outbytes += d.nbytes
             else:
                 for st in stats:
-                    st.inpkts += dp
-                    st.inbytes += db
+                    st.inpkts += d.packets
+                    st.inbytes += d.nbytes
 
     def _dests_by_id(self) -> dict[int, Dest]:
         """id -> real server (deleted ones too, while the trash keeps them);
@@ -1078,50 +1042,8 @@ class KernelPlane(DataPlane):
         return list(self.ipvs.all_conns())
 
     def conn_infos(self, now: float) -> list[ConnInfo] | None:
-        by_id = self._dests_by_id()
-        out: list[ConnInfo] = []
-        for e in self._nat_flows():
-            dest = by_id.get(e.mark & rs.ID_MASK)
-            if dest is None:
-                continue
-            af = _CORE_AF.get(e.family, AF_INET)
-            if e.proto == IPPROTO_TCP:
-                state = CT_TO_IPVS.get(e.tcp_state, "NONE")
-            elif e.proto == 17:
-                state = "UDP"
-            else:
-                state = "ESTABLISHED"
-            out.append(
-                ConnInfo(
-                    protocol=e.proto, af=af, caddr=e.src, cport=e.sport, vaddr=e.dst,
-                    vport=e.dport, daf=af, daddr=e.rsrc, dport=e.rsport, state=state,
-                    expires=e.timeout,
-                )
-            )  # fmt: skip
-        for f in self._dr_flows():
-            dest = by_id.get(f.dest_id)
-            if dest is None:
-                continue
-            out.append(
-                ConnInfo(
-                    protocol=f.proto, af=AF_INET, caddr=f.caddr, cport=f.cport, vaddr=f.vaddr,
-                    vport=f.vport, daf=dest.af, daddr=dest.addr, dport=dest.port or f.vport,
-                    state=f.state, expires=f.expires,
-                )
-            )  # fmt: skip
-        if self._tunnels is not None:
-            for t in self._tunnels.flows(self._timeouts()):
-                dest = by_id.get(t.dest_id)
-                if dest is None:
-                    continue
-                out.append(
-                    ConnInfo(
-                        protocol=t.proto, af=AF_INET, caddr=t.caddr, cport=t.cport,
-                        vaddr=t.vaddr, vport=t.vport, daf=dest.af, daddr=dest.addr,
-                        dport=dest.port or t.vport, state=t.state,
-                        expires=max(0, int(t.expires)),
-                    )
-                )  # fmt: skip
+        tun = self._tunnels.flows(self._timeouts()) if self._tunnels is not None else []
+        out = flows.conn_infos(self._nat_flows(), self._dr_flows(), tun, self._dests_by_id())
         out.extend(self.ipvs.conn_info(c, now) for c in self._core_flows())
         return out
 
