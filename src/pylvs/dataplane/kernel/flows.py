@@ -87,7 +87,7 @@ def conn_infos(
                 expires=e.timeout,
             )
         )  # fmt: skip
-    for f in dr:
+    for f in (*dr, *tun):  # DR and TUN entries: the real server from its id
         dest = by_id.get(f.dest_id)
         if dest is None:
             continue
@@ -95,18 +95,7 @@ def conn_infos(
             ConnInfo(
                 protocol=f.proto, af=AF_INET, caddr=f.caddr, cport=f.cport, vaddr=f.vaddr,
                 vport=f.vport, daf=dest.af, daddr=dest.addr, dport=dest.port or f.vport,
-                state=f.state, expires=f.expires,
-            )
-        )  # fmt: skip
-    for t in tun:
-        dest = by_id.get(t.dest_id)
-        if dest is None:
-            continue
-        out.append(
-            ConnInfo(
-                protocol=t.proto, af=AF_INET, caddr=t.caddr, cport=t.cport,
-                vaddr=t.vaddr, vport=t.vport, daf=dest.af, daddr=dest.addr,
-                dport=dest.port or t.vport, state=t.state, expires=max(0, int(t.expires)),
+                state=f.state, expires=max(0, int(f.expires)),
             )
         )  # fmt: skip
     return out
