@@ -16,7 +16,7 @@ from __future__ import annotations
 import socket
 import struct
 
-from pylvs.dataplane.kernel.nlattr import attrs, nla
+from pylvs.dataplane.kernel.nlattr import NLA_TYPE_MASK, nla
 
 __all__ = ["LOG_GROUP", "NflogSocket", "decode_notes"]
 
@@ -39,22 +39,36 @@ def _config(seq: int, group: int, payload: bytes) -> bytes:
     return struct.pack("=IHHII", 16 + len(body), kind, NLM_F_REQUEST | NLM_F_ACK, seq, 0) + body
 
 
-def decode_notes(data: bytes) -> list[tuple[str, int]]:
-    """(prefix, mark) of each logged packet in a buffer of messages."""
+_NLMSG = struct.Struct("=IH")
+_NLA = struct.Struct("=HH")
+_BE32 = struct.Struct("!I")
+_KIND_PACKET = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET
+
+
+def decode_notes(data: bytes | bytearray, end: int | None = None) -> list[tuple[str, int]]:
+    """(prefix, mark) of each logged packet in ``data[:end]``, a buffer of
+    netlink messages. Read on every scheduling decision, so it walks the
+    attributes once and keeps only the two it needs."""
     out = []
     pos = 0
-    kind_packet = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET
-    while pos + 16 <= len(data):
-        size, kind, _flags, _seq, _pid = struct.unpack_from("=IHHII", data, pos)
+    end = len(data) if end is None else end
+    while pos + 16 <= end:
+        size, kind = _NLMSG.unpack_from(data, pos)
         if size < 16:
             break
-        if kind == kind_packet:
-            a = attrs(data, pos + 20, pos + size)
-            mark = struct.unpack_from("!I", data, a[NFULA_MARK][0])[0] if NFULA_MARK in a else 0
-            prefix = ""
-            if NFULA_PREFIX in a:
-                s, e = a[NFULA_PREFIX]
-                prefix = data[s:e].rstrip(b"\0").decode(errors="replace")
+        if kind == _KIND_PACKET:
+            mark, prefix = 0, ""
+            at, stop = pos + 20, min(pos + size, end)  # after nlmsghdr + nfgenmsg
+            while at + 4 <= stop:
+                alen, atype = _NLA.unpack_from(data, at)
+                if alen < 4:
+                    break
+                atype &= NLA_TYPE_MASK
+                if atype == NFULA_MARK:
+                    mark = _BE32.unpack_from(data, at + 4)[0]
+                elif atype == NFULA_PREFIX:
+                    prefix = bytes(data[at + 4 : at + alen]).rstrip(b"\0").decode(errors="replace")
+                at += (alen + 3) & ~3
             out.append((prefix, mark))
         pos += (size + 3) & ~3
     return out
@@ -74,6 +88,7 @@ class NflogSocket:
         self._request(3, group, nla(NFULA_CFG_QTHRESH, struct.pack("!I", 1)))
         self._request(4, group, nla(NFULA_CFG_TIMEOUT, struct.pack("!I", 0)))
         self.sock.setblocking(False)
+        self._buf = bytearray(1 << 16)
 
     def _request(self, seq: int, group: int, payload: bytes) -> None:
         self.sock.send(_config(seq, group, payload))
@@ -89,12 +104,13 @@ class NflogSocket:
     def read(self) -> list[tuple[str, int]]:
         """Every note waiting now (non-blocking)."""
         out: list[tuple[str, int]] = []
+        buf = self._buf
         while True:
             try:
-                data = self.sock.recv(1 << 16)
+                n = self.sock.recv_into(buf)
             except BlockingIOError:
                 return out
-            out.extend(decode_notes(data))
+            out.extend(decode_notes(buf, n))
 
     def close(self) -> None:
         self.sock.close()
