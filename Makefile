@@ -12,7 +12,6 @@ DEB_PACKAGES := nftables iproute2 conntrack iptables keepalived haproxy curl tcp
                 wrk iperf3 gcc libc6-dev python3-dev libnetfilter-queue-dev clang
 PYTEST_ARGS ?=
 
-
 .PHONY: all venv sysdeps kernel-deps test lint typecheck unit demo bench clean
 
 all: test

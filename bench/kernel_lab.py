@@ -33,6 +33,8 @@ import sys
 import time
 from pathlib import Path
 
+from pylvs.lab import state as lab_state
+
 BIN = Path(sys.executable).parent
 OUT = Path(__file__).parent / "measured" / "kernel-lab.md"
 VIP = "10.0.1.100"
@@ -73,11 +75,10 @@ def adm(*args: str) -> None:
 
 def daemon_pid() -> int:
     """The director's daemon, from the lab's own record of what it started."""
-    with open("/run/pylvs-lab/state.json", encoding="utf-8") as f:
-        state = json.load(f)
-    for p in state["processes"]:
-        if p["node"] == "director" and "pylvs" in p["name"]:
-            return int(p["pid"])
+    state = lab_state.load()
+    for p in state.processes if state is not None else ():
+        if p.node == "director" and "pylvs" in p.name:
+            return p.pid
     raise RuntimeError("the lab's director runs no pylvs daemon")
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from pylvs.lab.procs import socket_answers as _answers
 
 BIN = Path(sys.executable).parent
 
@@ -74,17 +75,6 @@ def start_daemon(
             raise RuntimeError(f"daemon did not start: {log.read_text()}")
         time.sleep(0.05)
     return DaemonProc(sock, proc, log, env)
-
-
-def _answers(path: str) -> bool:
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        s.connect(path)
-    except OSError:
-        return False
-    finally:
-        s.close()
-    return True
 
 
 @pytest.fixture

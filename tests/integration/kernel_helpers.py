@@ -39,21 +39,26 @@ from pylvs.core.conn import Conn, decode_key
 from pylvs.core.ipvs import FORWARD, Ipvs
 from pylvs.core.model import CONN_F_FWD_MASK, CONN_F_MASQ
 from pylvs.core.tcpstate import ACK, FIN, SYN
+from pylvs.lab.topology import (
+    CLIENT_IP,
+    DIRECTOR_IP,
+    LAB_DIR,
+    NODES,
+    REAL_SERVERS,
+    SOCKET,
+    VIP,
+)
 from pylvs.runtime.rules import load_rules_text
 
-VIP = "10.0.1.100"
-CLIENT = "10.0.2.50"
-DIRECTOR = "10.0.1.10"
-WEB = {"web1": "10.0.1.11", "web2": "10.0.1.12"}
+CLIENT = CLIENT_IP
+DIRECTOR = DIRECTOR_IP
+WEB = REAL_SERVERS
 NAME_OF = {ip: name for name, ip in WEB.items()}
 # Client addresses the tests add: more of the client's /24, and one /24 the
 # router is told to route to the client.
 EXTRA_CLIENTS = [f"10.0.2.{i}" for i in range(51, 63)]
 OTHER_NET_CLIENT = "10.0.3.50"
 CLIENTS = [CLIENT, *EXTRA_CLIENTS]
-LAB_DIR = "/run/pylvs-lab"
-SOCKET = f"{LAB_DIR}/director.sock"
-NODES = ("client", "router", "director", "web1", "web2")
 # The tests' own TCP ports on the real servers (kernel_helpers.RS_SERVER), so
 # that a test whose counts matter has a service, and real servers, of its own
 # (a DR real server's port is the service's).
@@ -63,9 +68,25 @@ METHOD_FLAG = {"nat": "-m", "dr": "-g", "tun": "-i"}
 METHOD_NAME = {"nat": "Masq", "dr": "Route", "tun": "Tunnel"}
 
 
-def mac_for(ip: str) -> str:
-    """The lab's fixed MAC for the interface holding ``ip`` (topology.py)."""
-    return ":".join(f"{b:02x}" for b in (2, 0, *(int(o) for o in ip.split("."))))
+def two_servers(
+    port: int,
+    sched: str,
+    flag: str,
+    *,
+    weights: tuple[int, int] = (1, 1),
+    proto: str = "-t",
+    rs_port: int | None = None,
+) -> list[str]:
+    """ipvsadm commands for one service on VIP:port with web1 and web2 (on
+    ``rs_port``, by default the service's port) forwarded by ``flag``."""
+    rs_port = port if rs_port is None else rs_port
+    return [
+        f"-A {proto} {VIP}:{port} -s {sched}",
+        *(
+            f"-a {proto} {VIP}:{port} -r {ip}:{rs_port} {flag} -w {w}"
+            for ip, w in zip(WEB.values(), weights, strict=True)
+        ),
+    ]
 
 
 # --- the deterministic byte stream of a bulk download ------------------------

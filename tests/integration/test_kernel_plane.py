@@ -46,14 +46,15 @@ from kernel_helpers import (
     conn_rows,
     kernel_lab,
     listed_counts,
-    mac_for,
     skip_reason,
     stats_rows,
     stream_digest,
+    two_servers,
 )
 
 from pylvs.core.addr import IPPROTO_UDP
 from pylvs.core.conn import Conn
+from pylvs.lab.topology import mac_for
 
 pytestmark = pytest.mark.root
 
@@ -250,11 +251,7 @@ def test_dr_first_syn_while_the_real_servers_mac_is_unknown(fresh: KernelLab) ->
     port = 8093
     agent = lab.agent()  # started before: the SYN follows the last command at once
     lab.ns("director", "ip", "neigh", "flush", "dev", "eth0")
-    commands = [
-        f"-A -t {VIP}:{port} -s rr",
-        f"-a -t {VIP}:{port} -r 10.0.1.11:{port} -g -w 1",
-        f"-a -t {VIP}:{port} -r 10.0.1.12:{port} -g -w 1",
-    ]
+    commands = two_servers(port, "rr", "-g")
     lab.restore(commands)
     model = Model(commands)
     retransmits = syn_retransmits(lab)
@@ -343,11 +340,7 @@ def run_script(
 def test_scheduler_choices_match_the_core(lab: KernelLab, sched: str) -> None:
     port = 8100 + SCHEDULERS.index(sched)  # a service of its own: no earlier flows count
     w1, w2 = WEIGHTS.get(sched, (2, 3))
-    commands = [
-        f"-A -t {VIP}:{port} -s {sched}",
-        f"-a -t {VIP}:{port} -r 10.0.1.11:80 -m -w {w1}",
-        f"-a -t {VIP}:{port} -r 10.0.1.12:80 -m -w {w2}",
-    ]
+    commands = two_servers(port, sched, "-m", weights=(w1, w2), rs_port=80)
     lab.restore(commands)
     model = Model(commands)
     try:
@@ -371,11 +364,7 @@ def test_scheduler_choices_match_the_core(lab: KernelLab, sched: str) -> None:
 def test_dr_scheduler_choices_match_the_core(fresh: KernelLab, sched: str) -> None:
     lab = fresh
     port = 8081 + ["rr", "wrr", "sh"].index(sched)  # DR: the real servers' port too
-    commands = [
-        f"-A -t {VIP}:{port} -s {sched}",
-        f"-a -t {VIP}:{port} -r 10.0.1.11:{port} -g -w 2",
-        f"-a -t {VIP}:{port} -r 10.0.1.12:{port} -g -w 3",
-    ]
+    commands = two_servers(port, sched, "-g", weights=(2, 3))
     lab.restore(commands)
     model = Model(commands)
     script = [a for i in range(6) for a in ("open", f"close {i}")]  # one after the other
@@ -399,11 +388,7 @@ def test_load_aware_schedulers_back_to_back(fresh: KernelLab, sched: str) -> Non
     lab = fresh
     port = 8090 + ["lc", "wlc"].index(sched)
     flag = METHOD_FLAG[lab.mode]
-    commands = [
-        f"-A -t {VIP}:{port} -s {sched}",
-        f"-a -t {VIP}:{port} -r 10.0.1.11:{port} {flag} -w 1",
-        f"-a -t {VIP}:{port} -r 10.0.1.12:{port} {flag} -w 1",
-    ]
+    commands = two_servers(port, sched, flag)
     lab.restore(commands)
     model = Model(commands)
     got, want, _flows = run_script(lab, model, port, ["open"] * 6)
@@ -420,11 +405,7 @@ def test_load_aware_schedulers_see_a_close_at_once(fresh: KernelLab) -> None:
     flag = METHOD_FLAG[lab.mode]
     lab.agent()  # started before the first service
     for port in (8095, 8096, 8097):
-        commands = [
-            f"-A -t {VIP}:{port} -s lc",
-            f"-a -t {VIP}:{port} -r 10.0.1.11:{port} {flag} -w 1",
-            f"-a -t {VIP}:{port} -r 10.0.1.12:{port} {flag} -w 1",
-        ]
+        commands = two_servers(port, "lc", flag)
         lab.restore(commands)
         model = Model(commands)
         script = ["open", "open", "open", "close 0", "close 2", "open"]
@@ -443,11 +424,7 @@ def test_a_retransmitted_syn_is_not_scheduled_again(fresh: KernelLab) -> None:
     lab = fresh
     port = 8089
     flag = METHOD_FLAG[lab.mode]
-    commands = [
-        f"-A -t {VIP}:{port} -s rr",
-        f"-a -t {VIP}:{port} -r 10.0.1.11:{port} {flag} -w 1",
-        f"-a -t {VIP}:{port} -r 10.0.1.12:{port} {flag} -w 1",
-    ]
+    commands = two_servers(port, "rr", flag)
     lab.restore(commands)
     model = Model(commands)
     agent = lab.agent()
@@ -551,11 +528,7 @@ def test_persistence_pins_a_client_and_a_netmask_groups_a_subnet(fresh: KernelLa
     flag = METHOD_FLAG[lab.mode]
     port = 8084
     steps = [
-        [
-            f"-A -t {VIP}:{port} -s rr",
-            f"-a -t {VIP}:{port} -r 10.0.1.11:{port} {flag} -w 1",
-            f"-a -t {VIP}:{port} -r 10.0.1.12:{port} {flag} -w 1",
-        ],
+        two_servers(port, "rr", flag),
         [f"-E -t {VIP}:{port} -s rr -p 300"],  # Step 9, as the guide writes it
     ]
     model = Model()
@@ -608,13 +581,7 @@ def test_weight_zero_drains(fresh: KernelLab) -> None:
     lab = fresh
     flag = METHOD_FLAG[lab.mode]
     port = 8085
-    lab.restore(
-        [
-            f"-A -t {VIP}:{port} -s rr",
-            f"-a -t {VIP}:{port} -r 10.0.1.11:{port} {flag} -w 1",
-            f"-a -t {VIP}:{port} -r 10.0.1.12:{port} {flag} -w 1",
-        ]
-    )
+    lab.restore(two_servers(port, "rr", flag))
     agent = lab.agent()
     held = agent.must("open", src=CLIENT, port=port)
     drained = held["name"]
@@ -799,11 +766,7 @@ def test_tun_packets_on_the_wire(fresh: KernelLab) -> None:
 def test_udp_flows(fresh: KernelLab) -> None:
     lab = fresh
     flag = METHOD_FLAG[lab.mode]
-    commands = [
-        f"-A -u {VIP}:{UDP_PORT} -s rr",
-        f"-a -u {VIP}:{UDP_PORT} -r 10.0.1.11:{UDP_PORT} {flag} -w 1",
-        f"-a -u {VIP}:{UDP_PORT} -r 10.0.1.12:{UDP_PORT} {flag} -w 1",
-    ]
+    commands = two_servers(UDP_PORT, "rr", flag, proto="-u")
     lab.restore(commands)
     model = Model(commands)
     agent = lab.agent()
@@ -980,11 +943,7 @@ def test_a_change_survives_kill9_right_after_it(fresh: KernelLab) -> None:
     whatever happens to any process afterwards."""
     lab = fresh
     port = 8094
-    commands = [
-        f"-A -t {VIP}:{port} -s wrr",
-        f"-a -t {VIP}:{port} -r 10.0.1.11:{port} -m -w 3",
-        f"-a -t {VIP}:{port} -r 10.0.1.12:{port} -m -w 2",
-    ]
+    commands = two_servers(port, "wrr", "-m", weights=(3, 2))
     pid = daemon_pid(lab)
     lab.restore(commands)  # done: pylvsadm has exited 0
     os.kill(pid, signal.SIGKILL)

@@ -350,8 +350,8 @@ def save_script(
 
 
 def save_main(argv: Sequence[str] | None = None) -> int:
-    gc.disable()
     """``pylvsadm-save [-n]``."""
+    gc.disable()
     args = list(sys.argv if argv is None else argv)
     return save_script(args, sys.stdout, sys.stderr, default_socket_path())
 
@@ -377,8 +377,8 @@ def restore_script(
 
 
 def restore_main(argv: Sequence[str] | None = None) -> int:
-    gc.disable()
     """``pylvsadm-restore``."""
+    gc.disable()
     args = list(sys.argv if argv is None else argv)
     return restore_script(args, sys.stdin, sys.stdout, sys.stderr, default_socket_path())
 

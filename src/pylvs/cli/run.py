@@ -15,6 +15,7 @@ import os
 import sys
 
 from pylvs.api.wire import parse_ip
+from pylvs.cli.status import sysctl_value
 from pylvs.config import DEFAULT_CONFIG, LoadOptions, load
 from pylvs.config import config_test as check_config
 from pylvs.dataplane.proxy.plane import ProxyProtocolRule
@@ -102,9 +103,7 @@ def parse_proxy_rule(text: str) -> ProxyProtocolRule:
 def parse_sysctl(text: str) -> tuple[str, int | list[int]]:
     name, eq, value = text.partition("=")
     try:
-        parsed: int | list[int] = (
-            [int(v) for v in value.split()] if " " in value.strip() else int(value)
-        )
+        parsed = sysctl_value(value)
     except ValueError:
         raise ValueError(f"--sysctl {text!r}: expected NAME=INTEGER") from None
     if not eq:

@@ -10,7 +10,7 @@ from typing import Any
 from pylvs.api.client import Client, ConnectError, RemoteError
 from pylvs.runtime.paths import default_socket_path
 
-__all__ = ["add_parsers"]
+__all__ = ["add_parsers", "sysctl_value"]
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -22,6 +22,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     q.add_argument("settings", nargs="*", metavar="NAME[=VALUE]")
     q.add_argument("--socket", metavar="PATH")
     q.set_defaults(func=sysctl)
+
+
+def sysctl_value(text: str) -> int | list[int]:
+    """A sysctl value as given on a command line: an integer, or several
+    separated by spaces; ValueError for anything else."""
+    return [int(v) for v in text.split()] if " " in text.strip() else int(text)
 
 
 def _client(args: argparse.Namespace) -> Client | None:
@@ -73,11 +79,10 @@ def sysctl(args: argparse.Namespace) -> int:
             wanted.append(name)
             continue
         try:
-            parsed: Any = [int(v) for v in value.split()] if " " in value.strip() else int(value)
+            changes[name] = sysctl_value(value)
         except ValueError:
             print(f"pylvs sysctl: {name}: {value!r} is not an integer", file=sys.stderr)
             return 2
-        changes[name] = parsed
     client = _client(args)
     if client is None:
         return 2

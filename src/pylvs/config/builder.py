@@ -16,6 +16,7 @@ Tracked files (FILE_CHECK) are not read here: the health engine applies them.
 from __future__ import annotations
 
 from pylvs.config.model import Forwarding, KeepalivedConfig, RealServer, VirtualServer
+from pylvs.config.numbers import UINT_MAX
 from pylvs.config.services import dest_port
 from pylvs.core.diff import ServiceConfig
 from pylvs.core.model import DestKey, DestSpec, ServiceKey, ServiceSpec
@@ -23,7 +24,6 @@ from pylvs.core.model import DestKey, DestSpec, ServiceKey, ServiceSpec
 __all__ = ["build_table", "dest_spec", "initial_table", "real_weight"]
 
 _WEIGHT_MAX = (1 << 31) - 1
-_U32 = 0xFFFFFFFF
 
 
 def real_weight(weight: int) -> int:
@@ -125,7 +125,7 @@ def _start_vs(table: _Table, vs: VirtualServer) -> None:
     if sorry is None:
         return
     weight_sum = sum(real_weight(rs.weight) for rs in alive)
-    if weight_sum < (vs.quorum + vs.hysteresis) & _U32:
+    if weight_sum < (vs.quorum + vs.hysteresis) & UINT_MAX:
         # "Starting with quorum down": live servers out, the sorry server in.
         for k in keys:
             for rs in alive:

@@ -295,13 +295,6 @@ def _real_server(rs: RealServer) -> list[str]:
     return out
 
 
-def _granularity(vs: VirtualServer) -> str:
-    g = vs.persistence_granularity
-    if g is None:
-        return ""
-    return f" granularity {format_addr(AF_INET, g) if vs.af == AF_INET else g}"
-
-
 def _virtual_server(vs: VirtualServer) -> list[str]:
     out = [f"virtual_server {vs.name} {_where(vs.file, vs.line)}"]
     proto = PROTO_NAMES.get(vs.protocol, "none") if vs.protocol else "none"

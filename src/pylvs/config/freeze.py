@@ -48,7 +48,7 @@ from pylvs.config.state import (
     VsDraft,
     VsgDraft,
 )
-from pylvs.core.addr import AF_INET6, format_addr
+from pylvs.core.addr import format_addr_port
 from pylvs.health.dns_types import DNS_TYPES
 
 __all__ = ["freeze"]
@@ -136,10 +136,11 @@ def _freeze_vs(state: LoadState, vs: VsDraft) -> VirtualServer:
         snmp_name=vs.snmp_name,
         real_servers=real,
     )
-    group = _group(vsg) if vsg is not None else None
-    entries = group.entries if group is not None else ()
-    fwmarks = group.fwmarks if group is not None else ()
-    return replace(frozen, services=tuple(service_specs(frozen, entries, fwmarks)))
+    if vsg is None:
+        services = service_specs(frozen)
+    else:
+        services = service_specs(frozen, tuple(vsg.entries), tuple(vsg.fwmarks))
+    return replace(frozen, services=tuple(services))
 
 
 def _freeze_rs(state: LoadState, vs: VsDraft, rs: RsDraft) -> RealServer:
@@ -282,9 +283,7 @@ def _freeze_url(u: UrlDraft, c: CheckerDraft, rs: RsDraft, vs: VsDraft, conn: Co
     if vhost is not None:
         host = vhost
     else:
-        dst = conn.dst
-        text = format_addr(dst.af, dst.addr)
-        host = f"[{text}]:{dst.port}" if dst.af == AF_INET6 else f"{text}:{dst.port}"
+        host = format_addr_port(conn.dst.af, conn.dst.addr, conn.dst.port)
     sni = None
     if c.enable_sni:
         # SNI skips the real server's virtualhost (check_ssl.c).

@@ -78,8 +78,11 @@ def dequeue_checker(state: LoadState) -> None:
     state.checker = None
 
 
-def check_conn_opts(state: LoadState) -> bool:
-    conn = current_conn(state)
+def check_conn_opts(state: LoadState, conn: ConnDraft | None = None) -> bool:
+    """False, with keepalived's message, when the connection (by default the
+    current checker's) is to a link-local address without ``bind_if``."""
+    if conn is None:
+        conn = current_conn(state)
     if is_link_local(conn.dst_af, conn.dst_addr) and not conn.bind_if:
         state.error(
             f"Checker link local address {format_addr(conn.dst_af, conn.dst_addr)} requires a bind_if"

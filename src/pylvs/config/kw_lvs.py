@@ -16,7 +16,7 @@ from pylvs.config.state import LoadState, SorryDraft, VsDraft
 from pylvs.core.addr import AF_INET, AF_INET6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP
 from pylvs.core.model import SVC_F_ONEPACKET, SVC_F_SCHED1, SVC_F_SCHED2, SVC_F_SCHED3
 
-__all__ = ["SCHEDULERS", "VIRTUAL_SERVER", "vs_name"]
+__all__ = ["IPVS_PERSISTENT_TIMEOUT", "SCHEDULERS", "VIRTUAL_SERVER", "vs_name"]
 
 SCHEDULERS = (
     "rr",

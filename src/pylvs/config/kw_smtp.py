@@ -11,11 +11,9 @@ from pylvs.config.kw_checker_base import (
     current_checker,
     current_rs,
     dequeue_checker,
-    is_link_local,
     queue_checker,
 )
 from pylvs.config.state import CheckerDraft, ConnDraft, LoadState
-from pylvs.core.addr import format_addr
 
 __all__ = ["SMTP_CHECK"]
 
@@ -109,13 +107,8 @@ def _smtp_host_end(state: LoadState) -> None:
     host = current_checker(state)
     assert host.parent is not None and host.conn is not None
     state.checker = host.parent
-    conn = host.conn
-    if conn.dst_set and is_link_local(conn.dst_af, conn.dst_addr):
-        if not conn.bind_if:
-            state.error(
-                f"Checker link local address {format_addr(conn.dst_af, conn.dst_addr)} requires a bind_if"
-            )
-            host.parent.hosts.remove(host)
+    if not check_conn_opts(state, host.conn):
+        host.parent.hosts.remove(host)
 
 
 _SMTP_HOST_BLOCK = Block.of("host", common_keywords(True), current=lambda s: s.checker)

@@ -11,7 +11,7 @@ from pylvs.config.inet import nonzero_port, stosockaddr
 from pylvs.config.model import GroupEntry
 from pylvs.config.numbers import UINT_MAX
 from pylvs.config.state import LoadState, VsgDraft
-from pylvs.core.addr import AF_INET, AF_INET6
+from pylvs.core.addr import AF_INET, AF_INET6, addr_bits
 
 __all__ = ["VIRTUAL_SERVER_GROUP"]
 
@@ -73,7 +73,7 @@ def _vsg_entry(state: LoadState, vsg: VsgDraft, value: ValueLine) -> None:
         )
         return
     af, start, port = parsed
-    bits = 32 if af == AF_INET else 128
+    bits = addr_bits(af)
     end = start
     if "/" in addr_str:
         mask_text = addr_str[addr_str.index("/") + 1 :]

@@ -84,7 +84,6 @@ def load(
         reporter=reporter,
         nums=Numbers(reporter, opts.config_test),
         lines=lines,
-        rng=builtins.rng,
         accounts=opts.accounts,
     )
     if lines.open_main(path):

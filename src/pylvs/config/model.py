@@ -296,10 +296,6 @@ class RealServer:
     protocol: int = IPPROTO_TCP  # of its virtual server, for its name
 
     @property
-    def endpoint(self) -> Endpoint:
-        return Endpoint(self.af, self.addr, self.port)
-
-    @property
     def name(self) -> str:
         return format_rs(self.af, self.addr, self.port, self.protocol)
 

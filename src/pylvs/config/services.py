@@ -18,42 +18,14 @@ would not end); pylvs counts through the addresses properly.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Protocol
 
-from pylvs.config.model import GroupEntry
+from pylvs.config.model import GroupEntry, VirtualServer
 from pylvs.core.addr import AF_INET
 from pylvs.core.model import SVC_F_USER_MASK, ServiceKey, ServiceSpec, default_netmask
 
-__all__ = ["MAX_RANGE", "ServiceSource", "dest_port", "range_addresses", "service_specs"]
+__all__ = ["MAX_RANGE", "dest_port", "range_addresses", "service_specs"]
 
 MAX_RANGE = 1 << 16  # addresses one group entry may stand for in pylvs
-
-
-class ServiceSource(Protocol):
-    """What a virtual server (draft or model) must tell about itself."""
-
-    @property
-    def kind(self) -> str: ...
-    @property
-    def af(self) -> int: ...
-    @property
-    def addr(self) -> int: ...
-    @property
-    def port(self) -> int: ...
-    @property
-    def fwmark(self) -> int: ...
-    @property
-    def protocol(self) -> int: ...
-    @property
-    def scheduler(self) -> str: ...
-    @property
-    def flags(self) -> int: ...
-    @property
-    def persistence_timeout(self) -> int: ...
-    @property
-    def persistence_granularity(self) -> int | None: ...
-    @property
-    def persistence_engine(self) -> str | None: ...
 
 
 def range_addresses(start: int, end: int) -> Iterator[int]:
@@ -65,7 +37,7 @@ def range_addresses(start: int, end: int) -> Iterator[int]:
         addr += 1
 
 
-def _spec(vs: ServiceSource, key: ServiceKey, group: bool) -> ServiceSpec:
+def _spec(vs: VirtualServer, key: ServiceKey, group: bool) -> ServiceSpec:
     persistent = vs.persistence_timeout or None
     netmask = None
     if persistent and not group and vs.persistence_granularity is not None:
@@ -81,7 +53,7 @@ def _spec(vs: ServiceSource, key: ServiceKey, group: bool) -> ServiceSpec:
 
 
 def service_specs(
-    vs: ServiceSource, entries: tuple[GroupEntry, ...] = (), fwmarks: tuple[GroupEntry, ...] = ()
+    vs: VirtualServer, entries: tuple[GroupEntry, ...] = (), fwmarks: tuple[GroupEntry, ...] = ()
 ) -> list[ServiceSpec]:
     """The services of ``vs``; ``entries``/``fwmarks`` are its group's."""
     if vs.kind == "addr":

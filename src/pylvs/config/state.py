@@ -10,7 +10,6 @@ drafts into the frozen model.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from random import Random
 
 from pylvs.config.accounts import Accounts
 from pylvs.config.diagnostics import Reporter
@@ -282,7 +281,6 @@ class LoadState:
     reporter: Reporter
     nums: Numbers
     lines: LineSource
-    rng: Random
     globals: GlobalDraft = field(default_factory=GlobalDraft)
     ssl: SslDraft | None = None
     vsgs: list[VsgDraft] = field(default_factory=list)
@@ -305,7 +303,6 @@ class LoadState:
     accounts: Accounts | None = None
     default_user_set: bool = False
     default_user_fail: bool = False
-    misc_user_set: bool = False
 
     def error(self, message: str) -> None:
         self.reporter.error(message)

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 from pylvs.config.addrfmt import format_rs
 from pylvs.config.diagnostics import Level
-from pylvs.config.kw_lvs import vs_name
+from pylvs.config.kw_lvs import IPVS_PERSISTENT_TIMEOUT, vs_name
 from pylvs.config.model import Forwarding
-from pylvs.config.state import LoadState, RsDraft, VsDraft
+from pylvs.config.numbers import UINT_MAX
+from pylvs.config.state import LoadState, RsDraft, SorryDraft, VsDraft
 from pylvs.core.addr import AF_INET, AF_INET6, IPPROTO_UDP, format_addr
 from pylvs.core.model import SVC_F_ONEPACKET
 
 __all__ = ["validate"]
-
-IPVS_PERSISTENT_TIMEOUT = 360
-U32 = 0xFFFFFFFF
 
 
 def validate(state: LoadState) -> None:
@@ -228,7 +226,7 @@ def _fix_real_servers(state: LoadState, vs: VsDraft) -> None:
         if rs.smtp_alert is None:
             # keepalived's default differs here "for backwards compatibility".
             rs.smtp_alert = _first_set(g.smtp_alert_checker, g.smtp_alert, True)
-        weight_sum = (weight_sum + rs.weight) & U32
+        weight_sum = (weight_sum + rs.weight) & UINT_MAX
         sorry = vs.sorry
         if sorry is not None and (sorry.af, sorry.addr, sorry.port) == (rs.af, rs.addr, rs.port):
             if sorry.inhibit != rs.inhibit:
@@ -255,7 +253,7 @@ def _fix_real_servers(state: LoadState, vs: VsDraft) -> None:
         )
         vs.quorum = weight_sum
     if vs.hysteresis >= vs.quorum:
-        new = (vs.quorum - 1) & U32
+        new = (vs.quorum - 1) & UINT_MAX
         _report(
             state,
             vs,
@@ -270,23 +268,20 @@ def _fix_ports(state: LoadState, vs: VsDraft) -> None:
     """Real (and sorry) server ports: NAT keeps its own, others follow the VS."""
     name = vs_name(vs)
     vsg = vs.vsg
-    sorry = vs.sorry
+    # Only the non-NAT servers' ports follow the service's.
+    sorry = vs.sorry if vs.sorry is not None and not _is_nat(vs.sorry) else None
     if vsg is not None:
+        routed = [rs for rs in vs.rs if not _is_nat(rs)]
         if vsg.fwmarks:
-            for rs in vs.rs:
-                if rs.forwarding is not None and rs.forwarding.method != "NAT" and rs.port:
+            for rs in routed:
+                if rs.port:
                     _report(
                         state,
                         vs,
                         f"WARNING - fwmark virtual server {name}, real server {_rs_name(vs, rs)} has port specified - port will be ignored",
                         "real_server",
                     )
-            if (
-                sorry is not None
-                and sorry.forwarding is not None
-                and sorry.forwarding.method != "NAT"
-                and sorry.port
-            ):
+            if sorry is not None and sorry.port:
                 _report(
                     state,
                     vs,
@@ -295,9 +290,7 @@ def _fix_ports(state: LoadState, vs: VsDraft) -> None:
                 )
         for entry in vsg.entries:
             label = _vsge_label(entry.af, entry.start, entry.end, entry.port)
-            for rs in vs.rs:
-                if rs.forwarding is not None and rs.forwarding.method == "NAT":
-                    continue
+            for rs in routed:
                 if rs.port and entry.port != rs.port:
                     _report(
                         state,
@@ -305,21 +298,16 @@ def _fix_ports(state: LoadState, vs: VsDraft) -> None:
                         f"virtual server {name}:[{label}] and real server {_rs_name(vs, rs)} ports don't match",
                         "real_server",
                     )
-            if (
-                sorry is not None
-                and sorry.forwarding is not None
-                and sorry.forwarding.method != "NAT"
-            ):
-                if sorry.port and entry.port != sorry.port:
-                    _report(
-                        state,
-                        vs,
-                        f"WARNING - virtual server {name}, sorry server has port specified - port will be ignored",
-                        "sorry_server",
-                    )
+            if sorry is not None and sorry.port and entry.port != sorry.port:
+                _report(
+                    state,
+                    vs,
+                    f"WARNING - virtual server {name}, sorry server has port specified - port will be ignored",
+                    "sorry_server",
+                )
         return
     for rs in vs.rs:
-        if rs.forwarding is not None and rs.forwarding.method == "NAT":
+        if _is_nat(rs):
             if vs.kind != "fwmark" and not rs.port:
                 rs.port = vs.port
             continue
@@ -327,7 +315,7 @@ def _fix_ports(state: LoadState, vs: VsDraft) -> None:
         rs.port = _service_port(
             state, vs, rs.port, f"fwmark virtual server {name}, {label}", label, "real_server"
         )
-    if sorry is not None and sorry.forwarding is not None and sorry.forwarding.method != "NAT":
+    if sorry is not None:
         sorry.port = _service_port(
             state,
             vs,
@@ -336,6 +324,11 @@ def _fix_ports(state: LoadState, vs: VsDraft) -> None:
             "sorry server",
             "sorry_server",
         )
+
+
+def _is_nat(server: RsDraft | SorryDraft) -> bool:
+    assert server.forwarding is not None  # _fix_real_servers has set every one
+    return server.forwarding.method == "NAT"
 
 
 def _service_port(

@@ -77,10 +77,6 @@ from pylvs.core.tcpstate import (
     DIR_INPUT_ONLY,
     DIR_OUTPUT,
     ESTABLISHED,
-    EV_ACK,
-    EV_FIN,
-    EV_RST,
-    EV_SYN,
     FIN_WAIT,
     SECURE_TABLE,
     STATE_NAMES,
@@ -127,6 +123,28 @@ Log = Callable[[str], None]
 
 def _no_log(message: str) -> None:
     return None
+
+
+def _overload_after_bind(dest: Dest) -> None:
+    """§3: a new entry sets OVERLOAD once the dest reaches its upper
+    threshold (ip_vs_bind_dest)."""
+    if dest.u_threshold and dest.activeconns + dest.inactconns >= dest.u_threshold:
+        dest.flags |= DEST_F_OVERLOAD
+
+
+def _overload_after_unbind(dest: Dest) -> None:
+    """§3: an entry gone clears OVERLOAD below the lower threshold, or
+    below 3/4 of the upper one when there is no lower one, or at once
+    without thresholds (ip_vs_unbind_dest)."""
+    total = dest.activeconns + dest.inactconns
+    if dest.l_threshold:
+        if total < dest.l_threshold:
+            dest.flags &= ~DEST_F_OVERLOAD
+    elif dest.u_threshold:
+        if total * 4 < dest.u_threshold * 3:
+            dest.flags &= ~DEST_F_OVERLOAD
+    else:
+        dest.flags &= ~DEST_F_OVERLOAD
 
 
 class Ipvs:
@@ -416,8 +434,7 @@ class Ipvs:
             dest.inactconns += 1
         else:
             dest.activeconns += 1
-        if dest.u_threshold and dest.activeconns + dest.inactconns >= dest.u_threshold:
-            dest.flags |= DEST_F_OVERLOAD
+        _overload_after_bind(dest)
         if dest.load_listener is not None:
             dest.load_listener.load_changed(dest)
 
@@ -432,15 +449,7 @@ class Ipvs:
             dest.inactconns -= 1
         else:
             dest.activeconns -= 1
-        total = dest.activeconns + dest.inactconns
-        if dest.l_threshold:
-            if total < dest.l_threshold:
-                dest.flags &= ~DEST_F_OVERLOAD
-        elif dest.u_threshold:
-            if total * 4 < dest.u_threshold * 3:
-                dest.flags &= ~DEST_F_OVERLOAD
-        else:
-            dest.flags &= ~DEST_F_OVERLOAD
+        _overload_after_unbind(dest)
         if dest.load_listener is not None:
             dest.load_listener.load_changed(dest)
 
@@ -847,20 +856,14 @@ class Ipvs:
     def account(self, dest: Dest, active: int, inactive: int) -> None:
         """Flows the data plane carries for ``dest`` opened, changed state or
         ended: deltas to its ActiveConn/InActConn, with the threshold rules
-        of §3 (OVERLOAD set at the upper threshold, cleared as an expiry
-        would clear it)."""
+        of §3 (OVERLOAD set at the upper threshold as a bind sets it, cleared
+        as an expiry would clear it)."""
         dest.activeconns = max(0, dest.activeconns + active)
         dest.inactconns = max(0, dest.inactconns + inactive)
-        total = dest.activeconns + dest.inactconns
         if active + inactive > 0:
-            if dest.u_threshold and total >= dest.u_threshold:
-                dest.flags |= DEST_F_OVERLOAD
-        elif dest.l_threshold:
-            if total < dest.l_threshold:
-                dest.flags &= ~DEST_F_OVERLOAD
-        elif dest.u_threshold:
-            if total * 4 < dest.u_threshold * 3:
-                dest.flags &= ~DEST_F_OVERLOAD
+            _overload_after_bind(dest)
+        else:
+            _overload_after_unbind(dest)
         if dest.load_listener is not None:
             dest.load_listener.load_changed(dest)
 
@@ -915,16 +918,7 @@ class Ipvs:
         self, conn: Conn, dest: Dest, cf: int, direction: int, flags: int, now: float
     ) -> None:
         """The TCP transition, activity counters and timer of one packet."""
-        if flags & 0x04:
-            ev = EV_RST
-        elif flags & 0x02:
-            ev = EV_SYN
-        elif flags & 0x01:
-            ev = EV_FIN
-        elif flags & 0x10:
-            ev = EV_ACK
-        else:
-            ev = -1
+        ev = tcp_event(flags)
         state = conn.state
         if ev < 0:
             new = CLOSE

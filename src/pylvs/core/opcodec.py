@@ -36,9 +36,7 @@ def op_to_json(op: Op) -> list[Any]:
         return [op.command, _spec(op.spec)]
     if isinstance(op, DelService):
         return [op.command, list(op.key)]
-    if isinstance(op, AddDest | EditDest):
-        return [op.command, list(op.service), list(op.dest)]
-    if isinstance(op, DelDest):
+    if isinstance(op, AddDest | EditDest | DelDest):
         return [op.command, list(op.service), list(op.dest)]
     if isinstance(op, Zero):
         return [op.command, list(op.service) if op.service is not None else None]

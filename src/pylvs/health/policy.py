@@ -23,6 +23,7 @@ removal into weight 0, quorum changes swap the sorry server in and out.
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections.abc import Callable, Collection, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -53,7 +54,7 @@ from pylvs.health.params import (
     VirtualServerParams,
 )
 from pylvs.health.result import ProbeResult
-from pylvs.health.state import CheckerState, RsState, VsState, real_weight
+from pylvs.health.state import IPVS_WEIGHT_FAULT, CheckerState, RsState, VsState, real_weight
 
 __all__ = ["CheckerInfo", "CheckerStatus", "HealthPolicy", "RsStatus", "iter_checkers"]
 
@@ -154,7 +155,7 @@ class HealthPolicy:
         self._vs: list[VsState] = []
         self._vs_by_id: dict[Hashable, VsState] = {}
         skip = set(disabled)
-        index = 0
+        infos = iter(self.checkers)
         for vsp in params.virtual_servers:
             vs = VsState(
                 vsp.id,
@@ -176,14 +177,14 @@ class HealthPolicy:
                     rsp.notify_down,
                 )
                 vs.rs.append(rs)
-                for checker in _in_queue_order(rsp.checkers):  # as iter_checkers numbers them
-                    if index not in skip:
-                        spec = checker.spec
+                # this real server's checkers are the next ones iter_checkers numbered
+                for info in itertools.islice(infos, len(rsp.checkers)):
+                    if info.index not in skip:
+                        spec = info.checker.spec
                         n_urls = len(spec.urls) if isinstance(spec, HttpSpec) else 0
-                        c = CheckerState(index, checker, rs, n_urls)
+                        c = CheckerState(info.index, info.checker, rs, n_urls)
                         rs.checkers.append(c)
-                        self._states[index] = c
-                    index += 1
+                        self._states[info.index] = c
             if vsp.sorry_server is not None:
                 ss = vsp.sorry_server
                 vs.sorry = RsState(
@@ -209,22 +210,10 @@ class HealthPolicy:
                 self._init_file_checker(c, values.get(c.index, 0))
             elif c.alpha:
                 self._set_checker_state(c, False)
-        for vs in self._vs:
-            for rs in vs.rs:
-                rs.effective_weight = rs.iweight + sum(c.cur_weight for c in rs.checkers)
+        self._sum_checker_weights()
         for vs in self._vs:
             self._init_service_vs(vs)
-        for c in self._live():
-            if c.kind == "FILE_CHECK":
-                self.schedule(c, now + self._global.file_poll_interval)
-                continue
-            self.log(
-                f"Activating healthchecker for service {c.rs.display} for VS {c.rs.vs.display}"
-            )
-            warmup = c.params.warmup
-            if warmup is None:
-                warmup = c.params.delay_loop
-            self.schedule(c, now + BOOTSTRAP_DELAY + (warmup * self._random() if warmup else 0.0))
+        self._schedule_first_probes(now)
         return self._take()
 
     def advance(self, now: float) -> list[ProbeStart]:
@@ -342,34 +331,20 @@ class HealthPolicy:
                     self.log(f"Removing Virtual Server Group [{group}]")
                 else:
                     self.log(f"Removing Virtual Server {old_vs.display}")
-                self._reload_clear_vs(old_vs)
+                self._clear_service_vs(old_vs, stopping=False)
                 continue
             vs.alive = old_vs.alive
             vs.quorum_up = old_vs.quorum_up
             self._reload_diff_rs(old_vs, vs, reloaded, same)
             self._reload_diff_sorry(old_vs, vs)
-        for vs in self._vs:
-            for rs in vs.rs:
-                rs.effective_weight = rs.iweight + sum(c.cur_weight for c in rs.checkers)
-                if rs not in reloaded:
-                    for c in rs.checkers:  # check_new_rs_state()
-                        if c.alpha:
-                            self._set_checker_state(c, False)
-                            rs.alive = False
+        self._sum_checker_weights()
+        for c in self._live():
+            if c.rs not in reloaded and c.alpha:  # check_new_rs_state()
+                self._set_checker_state(c, False)
+                c.rs.alive = False
         for vs in self._vs:
             self._init_service_vs(vs, reloaded)
-        for c in self._live():
-            if c.kind == "FILE_CHECK":
-                self.schedule(c, now + self._global.file_poll_interval)
-                continue
-            if not c.has_run:
-                self.log(
-                    f"Activating healthchecker for service {c.rs.display} for VS {c.rs.vs.display}"
-                )
-            warmup = c.params.warmup
-            if warmup is None:
-                warmup = c.params.delay_loop
-            self.schedule(c, now + BOOTSTRAP_DELAY + (warmup * self._random() if warmup else 0.0))
+        self._schedule_first_probes(now)
         return self._take()
 
     def table(self) -> dict[Hashable, list[tuple[Hashable, int]]]:
@@ -396,11 +371,6 @@ class HealthPolicy:
         if rs.alive:
             rs.alive = False
             self._rs_notifies(rs)
-
-    def _reload_clear_vs(self, vs: VsState) -> None:
-        """clear_service_vs(stopping=false): a virtual server gone from the
-        configuration."""
-        self._clear_service_vs(vs, stopping=False)
 
     def _reload_diff_rs(
         self,
@@ -504,10 +474,6 @@ class HealthPolicy:
             return None
         return CheckerStatus(c.is_up, c.has_run, c.retry_it, c.cur_weight)
 
-    def checker_up(self, checker: int) -> bool:
-        c = self._states[checker]
-        return c is not None and c.is_up
-
     # -- Engine interface used by epilogs ------------------------------------
 
     def log(self, text: str) -> None:
@@ -581,6 +547,30 @@ class HealthPolicy:
         elif c.rs.num_failed:
             c.rs.num_failed -= 1
 
+    def _sum_checker_weights(self) -> None:
+        """Each real server's effective weight: its own plus what its
+        checkers contribute (FILE and dynamic MISC weights)."""
+        for vs in self._vs:
+            for rs in vs.rs:
+                rs.effective_weight = rs.iweight + sum(c.cur_weight for c in rs.checkers)
+
+    def _schedule_first_probes(self, now: float) -> None:
+        """FILE_CHECKs poll from ``now``; the others are announced (unless
+        they ran before a reload) and start after BOOTSTRAP_DELAY plus a
+        random part of their warmup."""
+        for c in self._live():
+            if c.kind == "FILE_CHECK":
+                self.schedule(c, now + self._global.file_poll_interval)
+                continue
+            if not c.has_run:
+                self.log(
+                    f"Activating healthchecker for service {c.rs.display} for VS {c.rs.vs.display}"
+                )
+            warmup = c.params.warmup
+            if warmup is None:
+                warmup = c.params.delay_loop
+            self.schedule(c, now + BOOTSTRAP_DELAY + (warmup * self._random() if warmup else 0.0))
+
     def _init_file_checker(self, c: CheckerState, value: int) -> None:
         """A FILE_CHECK's state at start (set_track_file_weights,
         set_track_file_checkers_down, init_service_rs).  keepalived ignores
@@ -592,7 +582,7 @@ class HealthPolicy:
         mult = -1 if spec.reverse else 1
         if value and spec.weight:
             c.cur_weight = value * spec.weight * mult
-        faulty = value * spec.weight * mult <= -(2**31) if spec.weight else value != 0
+        faulty = value * spec.weight * mult <= IPVS_WEIGHT_FAULT if spec.weight else value != 0
         if faulty:
             c.is_up = False
             c.rs.num_failed += 1

@@ -14,6 +14,6 @@
 - :mod:`~pylvs.keepalived.director` — the part of the daemon that owns the
   table from the configuration (asyncio).
 
-The first six are pure.  Nothing is imported here, so they load without
+All but the last two are pure.  Nothing is imported here, so they load without
 asyncio.
 """

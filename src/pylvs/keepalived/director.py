@@ -74,10 +74,10 @@ class KeepalivedOptions:
     tmp_dir: str = "/tmp"
 
 
-def tmp_dir(env: dict[str, str] | None = None) -> str:
+def tmp_dir() -> str:
     """keepalived's temporary directory: ``$TMPDIR`` when it is an absolute
     path to a directory, else /tmp (lib/utils.c ``set_tmp_dir``)."""
-    value = (env if env is not None else os.environ).get("TMPDIR", "")
+    value = os.environ.get("TMPDIR", "")
     if value.startswith("/") and os.path.isdir(value):
         return value
     return "/tmp"
@@ -119,14 +119,11 @@ class KeepalivedDirector:
         clock: Callable[[], float],
         options: KeepalivedOptions,
         initial: LoadResult | None = None,
-        *,
-        runner_factory: Callable[..., HealthRunner] = HealthRunner,
     ) -> None:
         self.ipvs = ipvs
         self.clock = clock
         self.options = options
         self._initial = initial
-        self._runner_factory = runner_factory
         self.config: KeepalivedConfig | None = None
         self.servers = ServerMap()
         self.runner: HealthRunner | None = None
@@ -141,7 +138,6 @@ class KeepalivedDirector:
         self.reloads = 0
         self.reload_failures = 0
         self.last_reload_error = ""
-        self.ops_applied = 0
 
     # -- life cycle -------------------------------------------------------------
 
@@ -166,13 +162,7 @@ class KeepalivedDirector:
         if self.options.dump_conf:
             self._dump(config)
         self._fifos.open(config.globals)
-        runner = self._make_runner(adapted, freeze_gc=True)
-        self._absorbing = True
-        try:
-            await runner.start()
-        finally:
-            self._absorbing = False
-        self.runner = runner
+        runner = await self._start_runner(adapted, None, freeze_gc=True)
         self._reconcile(adapted.servers.keys())
         log.info(
             "keepalived configuration %s: %d virtual servers, %d services, %d checkers",
@@ -285,23 +275,26 @@ class KeepalivedDirector:
 
     # -- the table --------------------------------------------------------------
 
-    async def _start_runner(self, adapted: Adapted, previous: HealthPolicy | None) -> None:
-        runner = self._make_runner(adapted, freeze_gc=False)
-        self._absorbing = True
-        try:
-            await runner.start(previous=previous)
-        finally:
-            self._absorbing = False
-        self.runner = runner
-
-    def _make_runner(self, adapted: Adapted, freeze_gc: bool) -> HealthRunner:
-        return self._runner_factory(
+    async def _start_runner(
+        self, adapted: Adapted, previous: HealthPolicy | None, *, freeze_gc: bool = False
+    ) -> HealthRunner:
+        """A runner for ``adapted`` (taking ``previous``'s state over, if
+        any), started and made current; its start-up table actions are
+        not applied one by one (the caller reconciles the whole table)."""
+        runner = HealthRunner(
             adapted.params,
             on_table=self._on_table,
             on_log=log.info,
             on_fifo=self._fifos.write,
             freeze_gc=freeze_gc,
         )
+        self._absorbing = True
+        try:
+            await runner.start(previous=previous)
+        finally:
+            self._absorbing = False
+        self.runner = runner
+        return runner
 
     def _adapt(self, config: KeepalivedConfig) -> Adapted:
         adapted = adapt(config, dont_release_ipvs=self.options.dont_release_ipvs)
@@ -331,7 +324,6 @@ class KeepalivedDirector:
             except PylvsError as e:
                 log.warning("IPVS: the change was refused as a whole (%s); applying it op by op", e)
             else:
-                self.ops_applied += len(ops)
                 return len(ops)
         done = 0
         for op in ops:
@@ -344,7 +336,6 @@ class KeepalivedDirector:
                 log.exception("internal error applying %s", op)
                 continue
             done += 1
-        self.ops_applied += done
         return done
 
     def _sync(self, desired: dict[ServiceKey, ServiceConfig], owned: Iterable[ServiceKey]) -> int:

@@ -21,12 +21,11 @@ are not logged (benchmarks would fill the log).
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import sys
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import FrameType
+
+from pylvs.lab import procs
 
 __all__ = ["body_for", "handler_for", "main"]
 
@@ -83,15 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as e:
         print(f"httpd {args.name}: cannot listen on {args.bind}:{args.port}: {e}", file=sys.stderr)
         return 1
-
-    def on_term(signum: int, frame: FrameType | None) -> None:
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, on_term)
     print(f"httpd {args.name}: listening on {args.bind}:{args.port}", file=sys.stderr, flush=True)
-    if args.ready_fd is not None:
-        os.write(args.ready_fd, b"ready\n")
-        os.close(args.ready_fd)
+    procs.ready(args.ready_fd)
     try:
         server.serve_forever(poll_interval=0.5)
     except KeyboardInterrupt:

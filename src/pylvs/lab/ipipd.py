@@ -37,12 +37,12 @@ from __future__ import annotations
 import argparse
 import fcntl
 import os
-import signal
 import socket
 import struct
 import sys
 from collections.abc import Sequence
-from types import FrameType
+
+from pylvs.lab import procs
 
 __all__ = ["decapsulate", "main", "open_tun"]
 
@@ -130,15 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ipipd: cannot start on {args.dev}: {e}", file=sys.stderr)
         return 1
     counters = Counters()
-
-    def on_term(signum: int, frame: FrameType | None) -> None:
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, on_term)
     print(f"ipipd: decapsulating IPIP into {args.dev}", file=sys.stderr, flush=True)
-    if args.ready_fd is not None:
-        os.write(args.ready_fd, b"ready\n")
-        os.close(args.ready_fd)
+    procs.ready(args.ready_fd)
     try:
         serve(sock, tun, counters)
     except KeyboardInterrupt:

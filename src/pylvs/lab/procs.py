@@ -20,10 +20,11 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import FrameType
 
 from pylvs.lab.state import ProcRecord, proc_starttime
 
-__all__ = ["ProcessFailed", "alive", "log_tail", "start", "stop"]
+__all__ = ["ProcessFailed", "alive", "log_tail", "ready", "socket_answers", "start", "stop"]
 
 READY_TIMEOUT = 15.0
 
@@ -40,7 +41,8 @@ def log_tail(path: str, lines: int = 8) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-def _socket_answers(path: str) -> bool:
+def socket_answers(path: str) -> bool:
+    """Does the Unix socket at ``path`` accept a connection?"""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         s.connect(path)
@@ -123,6 +125,20 @@ def start(
     return record
 
 
+def ready(ready_fd: int | None) -> None:
+    """The started program's side of ``start(ready="fd")``, called once it
+    serves: from now on SIGTERM exits through SystemExit (``finally``
+    clauses run), and "ready" goes down the ``--ready-fd`` pipe, if any."""
+
+    def on_term(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, on_term)
+    if ready_fd is not None:
+        os.write(ready_fd, b"ready\n")
+        os.close(ready_fd)
+
+
 def _wait_fd(fd: int, proc: subprocess.Popen[bytes], timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     data = b""
@@ -143,7 +159,7 @@ def _wait_fd(fd: int, proc: subprocess.Popen[bytes], timeout: float) -> bool:
 def _wait_socket(path: str, proc: subprocess.Popen[bytes], timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if _socket_answers(path):
+        if socket_answers(path):
             return True
         if proc.poll() is not None:
             return False

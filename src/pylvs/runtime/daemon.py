@@ -160,10 +160,12 @@ class Daemon:
         to reload or dump, and they say so rather than end the daemon."""
         return {
             signal.SIGHUP: self._on_reload,
-            signal.SIGUSR1: lambda: self._keepalived_only("data dump", "write_data"),
-            signal.SIGUSR2: lambda: self._keepalived_only("stats dump", "write_stats"),
-            SIGSTATS_CLEAR: lambda: self._keepalived_only("stats dump", "write_stats", True),
-            SIGJSON: lambda: self._keepalived_only("JSON dump", "write_json"),
+            signal.SIGUSR1: lambda: self._keepalived_only("data dump", lambda d: d.write_data()),
+            signal.SIGUSR2: lambda: self._keepalived_only("stats dump", lambda d: d.write_stats()),
+            SIGSTATS_CLEAR: lambda: self._keepalived_only(
+                "stats dump", lambda d: d.write_stats(clear=True)
+            ),
+            SIGJSON: lambda: self._keepalived_only("JSON dump", lambda d: d.write_json()),
         }
 
     def _on_reload(self) -> None:
@@ -172,12 +174,12 @@ class Daemon:
             return
         self.director.request_reload()
 
-    def _keepalived_only(self, what: str, method: str, *args: Any) -> None:
+    def _keepalived_only(self, what: str, dump: Callable[[KeepalivedDirector], object]) -> None:
         if self.director is None:
             log.info("%s asked for: nothing to dump without a keepalived configuration", what)
             return
         try:
-            getattr(self.director, method)(*args)
+            dump(self.director)
         except Exception:
             log.exception("internal error in the %s", what)
 

@@ -27,14 +27,9 @@ def parse_facility(text: str) -> int | None:
     return _NAMED.get(text)
 
 
-def setup_logging(
-    *,
-    verbose: bool = False,
-    syslog_facility: int | None = None,
-    facility_code: int | None = None,
-) -> None:
-    """``syslog_facility`` n is LOCALn; ``facility_code`` a syslog facility
-    as :func:`parse_facility` returns it."""
+def setup_logging(*, verbose: bool = False, facility_code: int | None = None) -> None:
+    """``facility_code``: also log to syslog with this facility, as
+    :func:`parse_facility` returns it."""
     root = logging.getLogger("pylvs")
     root.handlers.clear()
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
@@ -42,12 +37,9 @@ def setup_logging(
     err = logging.StreamHandler(sys.stderr)
     err.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S"))
     root.addHandler(err)
-    if syslog_facility is not None:
-        facility_code = logging.handlers.SysLogHandler.LOG_LOCAL0 + syslog_facility
     if facility_code is not None:
-        facility = facility_code
         try:
-            handler = logging.handlers.SysLogHandler(address=SYSLOG_SOCKET, facility=facility)
+            handler = logging.handlers.SysLogHandler(address=SYSLOG_SOCKET, facility=facility_code)
         except OSError as e:
             root.warning("syslog unavailable (%s): logging to stderr only", e)
         else:

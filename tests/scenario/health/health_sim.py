@@ -7,19 +7,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pylvs.health.actions import (
-    Action,
-    AddDest,
-    AddService,
-    FifoLine,
-    FlushAll,
-    Log,
-    ProbeStart,
-    RemoveDest,
-    RemoveService,
-    RunScript,
-    SetWeight,
-)
+from pylvs.health.actions import Action, FifoLine, Log, ProbeStart, RunScript, TableAction
 from pylvs.health.params import (
     CheckerParams,
     CheckerSpec,
@@ -131,9 +119,8 @@ def logs(actions: Sequence[Action]) -> list[str]:
     return [a.text for a in actions if isinstance(a, Log)]
 
 
-def table(actions: Sequence[Action]) -> list[Action]:
-    kinds = (AddDest, RemoveDest, SetWeight, AddService, RemoveService, FlushAll)
-    return [a for a in actions if isinstance(a, kinds)]
+def table(actions: Sequence[Action]) -> list[TableAction]:
+    return [a for a in actions if isinstance(a, TableAction)]
 
 
 def fifo(actions: Sequence[Action]) -> list[str]:

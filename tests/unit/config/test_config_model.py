@@ -63,39 +63,23 @@ def test_dns_delay_before_retry_follows_its_delay_loop() -> None:
     assert (c.delay_before_retry, c.warmup) == (7.0, 7.0)
 
 
+def timing(c: Checker) -> tuple[int, float, float, float, float]:
+    """retry, delay_before_retry, delay_loop, warmup, connect_timeout."""
+    assert c.conn is not None
+    return (c.retry, c.delay_before_retry, c.delay_loop, c.warmup, c.conn.connect_timeout)
+
+
 def test_inheritance_checker_rs_vs() -> None:
     vs_body = " retry 5\n delay_before_retry 2\n delay_loop 30\n connect_timeout 4\n warmup 9"
-    c = one_checker("TCP_CHECK { }", vs_body=vs_body)
-    assert c.conn is not None
-    assert (c.retry, c.delay_before_retry, c.delay_loop, c.warmup, c.conn.connect_timeout) == (
-        5,
-        2.0,
-        30.0,
-        9.0,
-        4.0,
-    )
+    assert timing(one_checker("TCP_CHECK { }", vs_body=vs_body)) == (5, 2.0, 30.0, 9.0, 4.0)
     rs_body = " retry 6\n delay_before_retry 3\n delay_loop 20\n connect_timeout 1.5\n warmup 0"
     c = one_checker("TCP_CHECK { }", rs_body=rs_body, vs_body=vs_body)
-    assert c.conn is not None
-    assert (c.retry, c.delay_before_retry, c.delay_loop, c.warmup, c.conn.connect_timeout) == (
-        6,
-        3.0,
-        20.0,
-        0.0,
-        1.5,
-    )
+    assert timing(c) == (6, 3.0, 20.0, 0.0, 1.5)
     block = (
         "TCP_CHECK {\n retry 0\n delay_before_retry 0.5\n delay_loop 2\n connect_timeout 0.25\n}"
     )
     c = one_checker(block, rs_body=rs_body, vs_body=vs_body)
-    assert c.conn is not None
-    assert (c.retry, c.delay_before_retry, c.delay_loop, c.warmup, c.conn.connect_timeout) == (
-        0,
-        0.5,
-        2.0,
-        0.0,
-        0.25,
-    )
+    assert timing(c) == (0, 0.5, 2.0, 0.0, 0.25)
 
 
 def test_warmup_defaults_to_the_checkers_delay_loop() -> None:

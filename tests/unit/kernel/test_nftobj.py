@@ -5,20 +5,16 @@ from __future__ import annotations
 import struct
 
 from pylvs.dataplane.kernel import nftobj
-
-
-def _nla(kind: int, payload: bytes) -> bytes:
-    size = 4 + len(payload)
-    return struct.pack("=HH", size, kind) + payload + b"\0" * (-size % 4)
+from pylvs.dataplane.kernel.nlattr import nla
 
 
 def _obj(name: str, pkts: int, nbytes: int) -> bytes:
-    data = _nla(nftobj.NFTA_COUNTER_BYTES, struct.pack("!Q", nbytes))
-    data += _nla(nftobj.NFTA_COUNTER_PACKETS, struct.pack("!Q", pkts))
+    data = nla(nftobj.NFTA_COUNTER_BYTES, struct.pack("!Q", nbytes))
+    data += nla(nftobj.NFTA_COUNTER_PACKETS, struct.pack("!Q", pkts))
     body = struct.pack("=BBH", 1, 0, 0)
-    body += _nla(nftobj.NFTA_OBJ_TABLE, b"pylvs\0")
-    body += _nla(nftobj.NFTA_OBJ_NAME, name.encode() + b"\0")
-    body += _nla(nftobj.NFTA_OBJ_DATA | 0x8000, data)
+    body += nla(nftobj.NFTA_OBJ_TABLE, b"pylvs\0")
+    body += nla(nftobj.NFTA_OBJ_NAME, name.encode() + b"\0")
+    body += nla(nftobj.NFTA_OBJ_DATA | 0x8000, data)
     kind = (nftobj.NFNL_SUBSYS_NFTABLES << 8) | nftobj.NFT_MSG_NEWOBJ
     return struct.pack("=IHHII", 16 + len(body), kind, 2, 1, 0) + body
 

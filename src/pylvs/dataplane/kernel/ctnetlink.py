@@ -7,11 +7,21 @@ pyroute2 ~225 µs)."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import socket
 import struct
 from dataclasses import dataclass
 
-from pylvs.dataplane.kernel.nlattr import NLA_F_NESTED, attrs, nla
+from pylvs.dataplane.kernel.nlattr import (
+    NLA_F_NESTED,
+    NLMSG_DONE,
+    NLMSG_ERROR,
+    attrs,
+    error_code,
+    messages,
+    nfnl_message,
+    nla,
+)
 
 __all__ = [
     "CT_DESTROY",
@@ -27,7 +37,6 @@ NETLINK_NETFILTER = 12
 NFNL_SUBSYS_CTNETLINK = 1
 IPCTNL_MSG_CT_NEW, IPCTNL_MSG_CT_GET, IPCTNL_MSG_CT_DELETE = 0, 1, 2
 NLM_F_REQUEST, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP = 0x1, 0x4, 0x400, 0x300
-NLMSG_ERROR, NLMSG_DONE = 2, 3
 
 CTA_TUPLE_ORIG, CTA_TUPLE_REPLY, CTA_STATUS, CTA_PROTOINFO = 1, 2, 3, 4
 CTA_TIMEOUT, CTA_MARK, CTA_COUNTERS_ORIG, CTA_COUNTERS_REPLY, CTA_ID = 7, 8, 9, 10, 12
@@ -112,21 +121,17 @@ def decode_messages(data: bytes) -> tuple[list[CtEntry], bool]:
     """Entries in a buffer of netlink messages, and whether a dump ended."""
     out: list[CtEntry] = []
     done = False
-    pos = 0
-    while pos + 16 <= len(data):
-        size, kind, flags, _seq, _pid = struct.unpack_from("=IHHII", data, pos)
-        if size < 16:
-            break
+    for kind, flags, _seq, start, end in messages(data):
         if kind == NLMSG_DONE:
             done = True
         elif kind == NLMSG_ERROR:
-            err = struct.unpack_from("=i", data, pos + 16)[0]
+            err = error_code(data, start)
             if err:
-                raise OSError(-err, f"conntrack: {socket.errno.errorcode.get(-err, err)}")  # type: ignore[attr-defined]
+                raise OSError(err, f"conntrack: {errno.errorcode.get(err, err)}")
         elif (kind >> 8) == NFNL_SUBSYS_CTNETLINK:
             msg = kind & 0xFF
-            family = data[pos + 16]
-            a = attrs(data, pos + 20, pos + size)
+            family = data[start]
+            a = attrs(data, start + 4, end)
             e = CtEntry(family=family)
             if msg == IPCTNL_MSG_CT_DELETE:
                 e.kind = CT_DESTROY
@@ -155,16 +160,14 @@ def decode_messages(data: bytes) -> tuple[list[CtEntry], bool]:
             if CTA_COUNTERS_REPLY in a:
                 e.pkts_reply, e.bytes_reply = _counters(data, a[CTA_COUNTERS_REPLY])
             out.append(e)
-        pos += (size + 3) & ~3
     return out, done
 
 
 def dump_request(seq: int, family: int, mark: int, mask: int) -> bytes:
     """A dump of the entries whose mark & mask == mark."""
-    attrs = nla(CTA_MARK, struct.pack("!I", mark)) + nla(CTA_MARK_MASK, struct.pack("!I", mask))
-    body = struct.pack("=BBH", family, 0, 0) + attrs
+    payload = nla(CTA_MARK, struct.pack("!I", mark)) + nla(CTA_MARK_MASK, struct.pack("!I", mask))
     kind = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET
-    return struct.pack("=IHHII", 16 + len(body), kind, NLM_F_REQUEST | NLM_F_DUMP, seq, 0) + body
+    return nfnl_message(kind, NLM_F_REQUEST | NLM_F_DUMP, seq, family, payload)
 
 
 def _tuple_attr(
@@ -185,10 +188,9 @@ def _tuple_attr(
 
 
 def delete_request(seq: int, e: CtEntry) -> bytes:
-    attrs = _tuple_attr(CTA_TUPLE_ORIG, e.family, e.proto, e.src, e.dst, e.sport, e.dport)
-    body = struct.pack("=BBH", e.family, 0, 0) + attrs
+    payload = _tuple_attr(CTA_TUPLE_ORIG, e.family, e.proto, e.src, e.dst, e.sport, e.dport)
     kind = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE
-    return struct.pack("=IHHII", 16 + len(body), kind, NLM_F_REQUEST | NLM_F_ACK, seq, 0) + body
+    return nfnl_message(kind, NLM_F_REQUEST | NLM_F_ACK, seq, e.family, payload)
 
 
 class ConntrackSocket:

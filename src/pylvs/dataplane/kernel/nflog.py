@@ -16,7 +16,7 @@ from __future__ import annotations
 import socket
 import struct
 
-from pylvs.dataplane.kernel.nlattr import NLA_TYPE_MASK, nla
+from pylvs.dataplane.kernel.nlattr import NLA_TYPE_MASK, NLMSG_ERROR, nfnl_message, nla
 
 __all__ = ["LOG_GROUP", "NflogSocket", "decode_notes"]
 
@@ -24,7 +24,6 @@ NETLINK_NETFILTER = 12
 NFNL_SUBSYS_ULOG = 4
 NFULNL_MSG_PACKET, NFULNL_MSG_CONFIG = 0, 1
 NLM_F_REQUEST, NLM_F_ACK = 0x1, 0x4
-NLMSG_ERROR = 2
 # uapi nfnetlink_log.h
 NFULA_MARK, NFULA_PREFIX = 2, 10
 NFULA_CFG_CMD, NFULA_CFG_MODE, NFULA_CFG_TIMEOUT, NFULA_CFG_QTHRESH = 1, 2, 4, 5
@@ -34,9 +33,8 @@ LOG_GROUP = 0x4C56 & 0xFFFF  # "LV", as the queue
 
 
 def _config(seq: int, group: int, payload: bytes) -> bytes:
-    body = struct.pack("!BBH", socket.AF_UNSPEC, 0, group) + payload
     kind = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG
-    return struct.pack("=IHHII", 16 + len(body), kind, NLM_F_REQUEST | NLM_F_ACK, seq, 0) + body
+    return nfnl_message(kind, NLM_F_REQUEST | NLM_F_ACK, seq, socket.AF_UNSPEC, payload, group)
 
 
 _NLMSG = struct.Struct("=IH")

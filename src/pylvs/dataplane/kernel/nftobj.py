@@ -11,7 +11,15 @@ from __future__ import annotations
 import socket
 import struct
 
-from pylvs.dataplane.kernel.nlattr import attrs, nla
+from pylvs.dataplane.kernel.nlattr import (
+    NLMSG_DONE,
+    NLMSG_ERROR,
+    attrs,
+    error_code,
+    messages,
+    nfnl_message,
+    nla,
+)
 
 __all__ = ["NFPROTO_INET", "NFPROTO_NETDEV", "CounterReader", "decode_counters"]
 
@@ -19,7 +27,6 @@ NETLINK_NETFILTER = 12
 NFNL_SUBSYS_NFTABLES = 10
 NFT_MSG_GETOBJ, NFT_MSG_NEWOBJ = 19, 18
 NLM_F_REQUEST, NLM_F_DUMP = 0x1, 0x300
-NLMSG_ERROR, NLMSG_DONE = 2, 3
 NFPROTO_INET, NFPROTO_NETDEV = 1, 5
 # uapi nf_tables.h
 NFTA_OBJ_TABLE, NFTA_OBJ_NAME, NFTA_OBJ_TYPE, NFTA_OBJ_DATA = 1, 2, 3, 4
@@ -28,31 +35,26 @@ NFTA_COUNTER_BYTES, NFTA_COUNTER_PACKETS = 1, 2
 
 
 def dump_request(seq: int, family: int, table: str) -> bytes:
-    body = struct.pack("=BBH", family, 0, 0)
-    body += nla(NFTA_OBJ_TABLE, table.encode() + b"\0")
-    body += nla(NFTA_OBJ_TYPE, struct.pack("!I", NFT_OBJECT_COUNTER))
+    payload = nla(NFTA_OBJ_TABLE, table.encode() + b"\0")
+    payload += nla(NFTA_OBJ_TYPE, struct.pack("!I", NFT_OBJECT_COUNTER))
     kind = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETOBJ
-    return struct.pack("=IHHII", 16 + len(body), kind, NLM_F_REQUEST | NLM_F_DUMP, seq, 0) + body
+    return nfnl_message(kind, NLM_F_REQUEST | NLM_F_DUMP, seq, family, payload)
 
 
 def decode_counters(data: bytes, out: dict[str, tuple[int, int]]) -> bool:
     """Counters of a buffer of GETOBJ replies into ``out`` (name -> packets,
     bytes); True when the dump ended."""
-    pos = 0
     done = False
-    while pos + 16 <= len(data):
-        size, kind, _flags, _seq, _pid = struct.unpack_from("=IHHII", data, pos)
-        if size < 16:
-            break
+    for kind, _flags, _seq, start, end in messages(data):
         if kind == NLMSG_DONE:
             done = True
         elif kind == NLMSG_ERROR:
-            err = struct.unpack_from("=i", data, pos + 16)[0]
+            err = error_code(data, start)
             if err:
-                raise OSError(-err, "nftables object dump failed")
+                raise OSError(err, "nftables object dump failed")
             done = True
         elif kind == (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWOBJ:
-            a = attrs(data, pos + 20, pos + size)
+            a = attrs(data, start + 4, end)
             if NFTA_OBJ_NAME in a and NFTA_OBJ_DATA in a:
                 s, e = a[NFTA_OBJ_NAME]
                 name = data[s:e].rstrip(b"\0").decode()
@@ -63,7 +65,6 @@ def decode_counters(data: bytes, out: dict[str, tuple[int, int]]) -> bool:
                 if NFTA_COUNTER_BYTES in c:
                     nbytes = struct.unpack_from("!Q", data, c[NFTA_COUNTER_BYTES][0])[0]
                 out[name] = (pkts, nbytes)
-        pos += (size + 3) & ~3
     return done
 
 

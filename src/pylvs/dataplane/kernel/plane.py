@@ -867,7 +867,7 @@ class KernelPlane(DataPlane):
                 linger = t[TCP_S["CLOSE"]]
             else:
                 linger = t[TCP_S["TIME_WAIT"]] if nat else t[TCP_S["FIN_WAIT"]]
-            self._apply(by_id, self.accounts.closed(ident, 1, now, linger))
+            self._closed(by_id, ident, 1, now, linger)
 
     def refresh(self, now: float) -> None:
         """The kernel's counters read again (at most every REFRESH_EVERY
@@ -883,6 +883,19 @@ class KernelPlane(DataPlane):
         for change in self.accounts.due(now):
             by_id = by_id if by_id is not None else self._dests_by_id()
             self._apply(by_id, change)
+
+    def _closed(
+        self, by_id: dict[int, Dest], ident: int, n: int, now: float, linger: float
+    ) -> None:
+        """``n`` first FINs/RSTs seen for ``ident``'s flows: that many leave
+        ActiveConn, but never more than are active. The kernel can count a
+        flow's close twice when both ends' FINs cross on two CPUs (each sees
+        the flow's mark before the other sets its closing bit); a flow
+        leaves the active states once."""
+        dest = by_id.get(ident)
+        n = min(n, dest.activeconns) if dest is not None else 0
+        if n > 0:
+            self._apply(by_id, self.accounts.closed(ident, n, now, linger))
 
     def _apply(self, by_id: dict[int, Dest], change: Change) -> None:
         dest = by_id.get(change.dest_id)
@@ -969,7 +982,9 @@ class KernelPlane(DataPlane):
         by_id: dict[int, Dest] | None = None
         ipvs = self.ipvs
         t = ipvs.tcp_timeouts
-        for d in counters.deltas(last, values):
+        # New flows before closes: a flow opened and closed since the last
+        # read must be active before its close can move it (_closed).
+        for d in sorted(counters.deltas(last, values), key=lambda d: d.kind != "c"):
             by_id = by_id if by_id is not None else self._dests_by_id()
             dest = by_id.get(d.dest_id)
             if dest is None:
@@ -986,7 +1001,7 @@ class KernelPlane(DataPlane):
                     linger = t[TCP_S["CLOSE"]]
                 else:
                     linger = t[TCP_S["TIME_WAIT"]] if d.nat else t[TCP_S["FIN_WAIT"]]
-                self._apply(by_id, self.accounts.closed(d.dest_id, d.packets, now, linger))
+                self._closed(by_id, d.dest_id, d.packets, now, linger)
             elif d.kind == "o":
                 for st in stats:
                     st.outpkts += d.packets

@@ -12,7 +12,14 @@ import os
 import socket
 import struct
 
-from pylvs.dataplane.kernel.nlattr import NLA_F_NESTED, nla
+from pylvs.dataplane.kernel.nlattr import (
+    NLA_F_NESTED,
+    NLMSG_ERROR,
+    error_code,
+    messages,
+    nfnl_message,
+    nla,
+)
 
 __all__ = ["add_xt_queue_rule"]
 
@@ -21,7 +28,6 @@ NFNL_SUBSYS_NFTABLES = 10
 NFNL_MSG_BATCH_BEGIN = 0x10
 NFNL_MSG_BATCH_END = 0x11
 NFT_MSG_NEWRULE = 6
-NLMSG_ERROR = 2
 NLM_F_REQUEST, NLM_F_ACK, NLM_F_CREATE, NLM_F_APPEND = 0x1, 0x4, 0x400, 0x800
 # netfilter families (uapi netfilter.h)
 NFPROTO_INET = 1
@@ -31,11 +37,6 @@ NFTA_LIST_ELEM = 1
 NFTA_EXPR_NAME, NFTA_EXPR_DATA = 1, 2
 NFTA_TARGET_NAME, NFTA_TARGET_REV, NFTA_TARGET_INFO = 1, 2, 3
 XT_NFQUEUE_REV = 3  # struct xt_NFQ_info_v3 {u16 queuenum, queues_total, flags}
-
-
-def _msg(kind: int, flags: int, seq: int, family: int, payload: bytes, res_id: int = 0) -> bytes:
-    body = struct.pack("=BBH", family, 0, socket.htons(res_id)) + payload
-    return struct.pack("=IHHII", 16 + len(body), kind, flags, seq, 0) + body
 
 
 def build_batch(table: str, chain: str, queue: int) -> bytes:
@@ -53,9 +54,9 @@ def build_batch(table: str, chain: str, queue: int) -> bytes:
     )
     flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK
     return (
-        _msg(NFNL_MSG_BATCH_BEGIN, NLM_F_REQUEST, 1, 0, b"", NFNL_SUBSYS_NFTABLES)
-        + _msg((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWRULE, flags, 2, NFPROTO_INET, attrs)
-        + _msg(NFNL_MSG_BATCH_END, NLM_F_REQUEST, 3, 0, b"", NFNL_SUBSYS_NFTABLES)
+        nfnl_message(NFNL_MSG_BATCH_BEGIN, NLM_F_REQUEST, 1, 0, b"", NFNL_SUBSYS_NFTABLES)
+        + nfnl_message((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWRULE, flags, 2, NFPROTO_INET, attrs)
+        + nfnl_message(NFNL_MSG_BATCH_END, NLM_F_REQUEST, 3, 0, b"", NFNL_SUBSYS_NFTABLES)
     )
 
 
@@ -67,14 +68,11 @@ def add_xt_queue_rule(table: str, chain: str, queue: int) -> None:
         s.send(build_batch(table, chain, queue))
         while True:
             data = s.recv(65536)
-            offset = 0
-            while offset + 16 <= len(data):
-                size, kind, _flags, seq, _pid = struct.unpack_from("=IHHII", data, offset)
+            for kind, _flags, seq, start, _end in messages(data):
                 if kind == NLMSG_ERROR and seq == 2:
-                    err = -struct.unpack_from("=i", data, offset + 16)[0]
+                    err = error_code(data, start)
                     if err:
                         raise OSError(err, f"cannot add the NFQUEUE rule: {os.strerror(err)}")
                     return
-                offset += max(size, 16)
             if not data:
                 raise OSError(errno.EIO, "no answer from nftables")

@@ -30,6 +30,7 @@ __all__ = [
     "ProbeContext",
     "bind_socket",
     "family_of",
+    "filler",
     "nonblocking_connect",
     "recv_within",
     "target",
@@ -88,6 +89,13 @@ class FastChecker(Checker, Protocol):
 
 
 CheckerFactory = Callable[[CheckerParams, ProbeContext], Checker]
+
+
+def filler(size: int) -> bytes:
+    """keepalived's set_buf(): ``size`` bytes of ``"keepalived check - "``
+    repeated, the payload UDP_CHECK and PING_CHECK send by default."""
+    text = b"keepalived check - "
+    return (text * (size // len(text) + 1))[:size]
 
 
 def family_of(ip: str) -> socket.AddressFamily:

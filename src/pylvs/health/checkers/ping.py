@@ -17,7 +17,14 @@ import os
 import socket
 import struct
 
-from pylvs.health.checkers.base import SO_MARK, ProbeContext, family_of, target
+from pylvs.health.checkers.base import (
+    SO_BINDTODEVICE,
+    SO_MARK,
+    ProbeContext,
+    family_of,
+    filler,
+    target,
+)
 from pylvs.health.params import CheckerParams, PingSpec
 from pylvs.health.result import ProbeResult
 
@@ -32,12 +39,7 @@ _saved_gid_min: int | None = None
 _sequence = itertools.count(1)
 
 
-def _payload() -> bytes:
-    text = b"keepalived check - "
-    return (text * (_ICMP_BUFSIZE // len(text) + 1))[:_ICMP_BUFSIZE]
-
-
-_PAYLOAD = _payload()
+_PAYLOAD = filler(_ICMP_BUFSIZE)
 
 
 def widen_ping_group_range(path: str = PING_GROUP_RANGE) -> list[str]:
@@ -123,7 +125,7 @@ class PingChecker:
             try:
                 if connect.bind_if:
                     sock.setsockopt(
-                        socket.SOL_SOCKET, socket.SO_BINDTODEVICE, connect.bind_if.encode() + b"\0"
+                        socket.SOL_SOCKET, SO_BINDTODEVICE, connect.bind_if.encode() + b"\0"
                     )
                 if connect.bindto:
                     sock.bind((connect.bindto, 0))

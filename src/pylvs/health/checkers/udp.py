@@ -12,7 +12,14 @@ from __future__ import annotations
 
 import socket
 
-from pylvs.health.checkers.base import ProbeContext, bind_socket, family_of, recv_within, target
+from pylvs.health.checkers.base import (
+    ProbeContext,
+    bind_socket,
+    family_of,
+    filler,
+    recv_within,
+    target,
+)
 from pylvs.health.hex_string import read_hex_str
 from pylvs.health.params import CheckerParams, UdpSpec
 from pylvs.health.result import ProbeResult
@@ -23,13 +30,8 @@ _IP_RECVERR = 11
 _IPV6_RECVERR = 25
 
 
-def _filler(size: int) -> bytes:
-    text = b"keepalived check - "
-    return (text * (size // len(text) + 1))[:size]
-
-
 #: what keepalived sends when no payload is configured (set_buf, UDP_BUFSIZE)
-FILLER = _filler(32)
+FILLER = filler(32)
 
 
 def parse_hex(text: str, wildcards: bool = False) -> tuple[bytes, bytes]:

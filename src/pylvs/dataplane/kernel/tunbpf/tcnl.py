@@ -15,7 +15,7 @@ import socket
 import struct
 from typing import NamedTuple
 
-from pylvs.dataplane.kernel.nlattr import attrs, nla
+from pylvs.dataplane.kernel.nlattr import NLMSG, NLMSG_DONE, NLMSG_ERROR, attrs, nla
 
 __all__ = [
     "EGRESS",
@@ -25,7 +25,6 @@ __all__ = [
 ]
 
 NETLINK_ROUTE = 0
-NLMSG_ERROR, NLMSG_DONE = 2, 3
 NLM_F_REQUEST, NLM_F_MULTI, NLM_F_ACK = 0x1, 0x2, 0x4
 NLM_F_DUMP = 0x300
 NLM_F_REPLACE, NLM_F_EXCL, NLM_F_CREATE = 0x100, 0x200, 0x400
@@ -39,7 +38,6 @@ CLSACT_HANDLE = 0xFFFF0000
 INGRESS = 0xFFFFFFF2  # TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS)
 EGRESS = 0xFFFFFFF3
 ETH_P_ALL = 0x0003
-NLMSG = struct.Struct("=IHHII")
 TCMSG = struct.Struct("=BxxxiIII")
 
 
